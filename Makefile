@@ -1,0 +1,58 @@
+# Set-up and everyday commands. `make run` and `make test` install whatever is missing first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := app
+
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+TEST_SYSTEM_PACKAGES := chromium poppler-utils
+
+.PHONY: install install-test run serve test lint check-questionnaires clean
+
+define apt_ensure
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[test]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+	$(call apt_ensure,$(SYSTEM_PACKAGES))
+
+install-test: install
+	$(call apt_ensure,$(TEST_SYSTEM_PACKAGES))
+
+run: install
+	$(BIN)/flask questionnaires check
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+test: install-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check app tests
+	$(BIN)/ruff format --check app tests
+
+check-questionnaires: install
+	$(BIN)/flask questionnaires check
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache

@@ -1,0 +1,55 @@
+"""PCN Neighbourhood Readiness: the application factory."""
+
+from pathlib import Path
+
+from flask import Flask, render_template
+
+from . import auth, questionnaires, templating
+from .config import PROJECT_ROOT, build_config
+from .extensions import csrf, db, login_manager
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
+    app.config.update(build_config(Path(app.instance_path)))
+    app.config.from_pyfile("config.py", silent=True)
+    if test_config:
+        app.config.update(test_config)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.session_protection = "basic"
+    templating.init_app(app)
+    questionnaires.init_app(app)
+    auth.init_app(app)
+
+    from .assessments import bp as assessments_bp
+    from .main import bp as main_bp
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(main_bp)
+    app.register_blueprint(assessments_bp)
+
+    from .cli import register
+
+    register(app)
+    _error_pages(app)
+    return app
+
+
+def _error_pages(app: Flask) -> None:
+    messages = {
+        400: ("Sorry, there is a problem with your request", "Go back and try again."),
+        403: ("You do not have permission to see this page", "If you think you should, ask your administrator."),
+        404: ("Page not found", "If you typed the web address, check it is correct."),
+        405: ("Sorry, there is a problem with your request", "Go back and try again."),
+        500: ("Sorry, there is a problem with the service", "Try again later. Your saved answers are safe."),
+    }
+    for code, (title, body) in messages.items():
+
+        def handler(error, title=title, body=body, code=code):
+            return render_template("errors/error.html", title=title, body=body), code
+
+        app.register_error_handler(code, handler)

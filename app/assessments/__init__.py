@@ -1,0 +1,145 @@
+"""The PCN's self-assessment: task list, one page per domain, check your answers, results."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..access import PCN_ROLES, roles
+from ..auth import restored_input
+from ..forms.domain import DomainForm, build_domain_form
+from ..forms.simple import ConfirmForm
+from ..queries.assessments import get_assessment_for, in_progress_assessment
+from ..questionnaires import registry
+from ..services import assessments as service
+from ..services.permissions import can_start_assessment
+
+bp = Blueprint("assessments", __name__, url_prefix="/assessments")
+
+STATUS_TAGS = {
+    "not_started": {"text": "Not started", "classes": "nhsuk-tag--grey"},
+    "in_progress": {"text": "In progress", "classes": "nhsuk-tag--blue"},
+    "completed": None,
+}
+
+
+@bp.route("/start", methods=["POST"])
+@roles(*PCN_ROLES)
+def start():
+    if not ConfirmForm().validate_on_submit() or not can_start_assessment(current_user):
+        abort(400)
+    existing = in_progress_assessment(current_user.organisation_id)
+    if existing:
+        return redirect(url_for(".task_list", assessment_id=existing.id))
+    questionnaire = registry().core()[0]
+    assessment = service.start_assessment(current_user.organisation, current_user, questionnaire)
+    return redirect(url_for(".task_list", assessment_id=assessment.id))
+
+
+@bp.route("/<int:assessment_id>")
+@roles(*PCN_ROLES)
+def task_list(assessment_id: int):
+    assessment = get_assessment_for(current_user, assessment_id)
+    states = service.domain_states(assessment)
+    return render_template(
+        "assessments/task_list.html",
+        assessment=assessment,
+        questionnaire=service.questionnaire_for(assessment),
+        states=states,
+        tags=STATUS_TAGS,
+        completed_count=sum(s.status == "completed" for s in states),
+        ready_to_check=all(s.status == "completed" for s in states),
+    )
+
+
+@bp.route("/<int:assessment_id>/domains/<domain_id>", methods=["GET", "POST"])
+@roles(*PCN_ROLES)
+def domain_page(assessment_id: int, domain_id: str):
+    assessment = get_assessment_for(current_user, assessment_id, edit=True)
+    questionnaire = service.questionnaire_for(assessment)
+    domain = questionnaire.domain(domain_id) or abort(404)
+    state = next(s for s in service.domain_states(assessment) if s.domain.id == domain.id)
+    conflict = None
+    restored = False
+
+    if request.method == "POST":
+        form = build_domain_form(domain, formdata=request.form)
+        later = "later" in request.form
+        if form.validate_answers(require_all=not later):
+            try:
+                service.save_domain(
+                    assessment, domain, form.answer_values(), _revision(form.revision.data), current_user
+                )
+            except service.StaleRevision as stale:
+                conflict = stale
+                form.revision.data = str(stale.progress.revision)
+            else:
+                if later:
+                    flash(f"Your answers for {domain.title} have been saved.")
+                    return redirect(url_for(".task_list", assessment_id=assessment.id))
+                following = questionnaire.next_domain(domain.id)
+                if following:
+                    return redirect(url_for(".domain_page", assessment_id=assessment.id, domain_id=following.id))
+                return redirect(url_for(".check_answers", assessment_id=assessment.id))
+    else:
+        kept = restored_input(request.path)
+        if kept is not None:
+            form = build_domain_form(domain, formdata=kept)
+            form.revision.data = kept.get("revision") or str(state.revision)
+            restored = True
+        else:
+            values = {k: v for k, v in service.answer_values(assessment).items()}
+            form = build_domain_form(domain, data=DomainForm.data_for(domain, values, state.revision))
+
+    return render_template(
+        "assessments/domain.html",
+        assessment=assessment,
+        questionnaire=questionnaire,
+        domain=domain,
+        form=form,
+        conflict=conflict,
+        restored=restored,
+        position=[d.id for d in questionnaire.domains].index(domain.id) + 1,
+    ), (409 if conflict else 200)
+
+
+def _revision(raw: str | None) -> int:
+    try:
+        return int(raw or 0)
+    except ValueError:
+        return -1  # a tampered value can never match, so it is treated as stale
+
+
+@bp.route("/<int:assessment_id>/check", methods=["GET", "POST"])
+@roles(*PCN_ROLES)
+def check_answers(assessment_id: int):
+    assessment = get_assessment_for(current_user, assessment_id)
+    form = ConfirmForm()
+    incomplete = [s for s in service.domain_states(assessment) if s.status != "completed"]
+    if form.validate_on_submit():
+        if incomplete:
+            flash("Complete every domain before you confirm your answers.")
+            return redirect(url_for(".check_answers", assessment_id=assessment.id))
+        service.complete_assessment(assessment)
+        return redirect(url_for(".results", assessment_id=assessment.id))
+    return render_template(
+        "assessments/check.html",
+        assessment=assessment,
+        questionnaire=service.questionnaire_for(assessment),
+        values=service.answer_values(assessment),
+        incomplete=incomplete,
+        form=form,
+    )
+
+
+@bp.route("/<int:assessment_id>/results")
+@roles(*PCN_ROLES)
+def results(assessment_id: int):
+    assessment = get_assessment_for(current_user, assessment_id)
+    if not assessment.is_completed:
+        flash("Check and confirm your answers to see your results.")
+        return redirect(url_for(".check_answers", assessment_id=assessment.id))
+    return render_template(
+        "assessments/results.html",
+        assessment=assessment,
+        questionnaire=service.questionnaire_for(assessment),
+        score=service.score(assessment),
+    )

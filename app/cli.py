@@ -1,0 +1,70 @@
+"""Command-line tasks: `flask --app app db upgrade`, `questionnaires check`, `demo load`."""
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from .questionnaires.loader import QuestionnaireError, load_directory, load_file
+from .services import database, demo
+
+
+def register(app: Flask) -> None:
+    @app.cli.group("db")
+    def db_group():
+        """Database schema (Alembic migrations)."""
+
+    @db_group.command("upgrade")
+    def db_upgrade():
+        """Create or upgrade the schema to the latest migration."""
+        database.upgrade()
+        click.echo("Database is up to date.")
+
+    @db_group.command("revision")
+    @click.argument("message")
+    def db_revision(message: str):
+        """Write a new migration from the difference between the models and the database."""
+        database.autogenerate(message)
+
+    @app.cli.group("questionnaires")
+    def questionnaires_group():
+        """Questionnaire files."""
+
+    @questionnaires_group.command("check")
+    @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+    def check(files: tuple[Path, ...]):
+        """Check the shipped questionnaires, or the FILES given. Prints FILE:LINE: message for each problem."""
+        problems = []
+        checked = 0
+        try:
+            if files:
+                for path in files:
+                    try:
+                        load_file(path)
+                        checked += 1
+                    except QuestionnaireError as exc:
+                        problems.extend(exc.problems)
+            else:
+                checked = len(load_directory(Path(current_app.config["QUESTIONNAIRE_DIR"])))
+        except QuestionnaireError as exc:
+            problems.extend(exc.problems)
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        if problems:
+            click.echo(f"{len(problems)} problem(s) found.", err=True)
+            sys.exit(1)
+        click.echo(f"{checked} questionnaire file(s) OK.")
+
+    @app.cli.group("demo")
+    def demo_group():
+        """Demonstration data."""
+
+    @demo_group.command("load")
+    def demo_load():
+        """Create the demo ICB, LMC, PCNs and accounts (idempotent). Refused outside development."""
+        if not current_app.config["DEMO_DATA_ALLOWED"]:
+            click.echo("Demo data is only for development: set APP_ENV=development to load it.", err=True)
+            sys.exit(1)
+        created = demo.load()
+        click.echo(f"Demo data loaded ({created} new record(s)). Accounts use the password '{demo.PASSWORD}'.")

@@ -1,0 +1,1 @@
+"""WTForms forms rendered through NHS.UK frontend macros."""

@@ -1,0 +1,56 @@
+from flask import abort
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Answer, Assessment, AssessmentStatus, DomainProgress, PendingInput, User
+from ..services import permissions
+
+
+def get_assessment_for(user: User, assessment_id: int, *, edit: bool = False) -> Assessment:
+    """The assessment if this user may see it (or edit it); 404 otherwise, so others cannot probe ids."""
+    assessment = db.session.scalar(
+        select(Assessment)
+        .where(Assessment.id == assessment_id)
+        .options(selectinload(Assessment.answers), selectinload(Assessment.domains))
+    )
+    allowed = permissions.can_edit_assessment if edit else permissions.can_view_assessment
+    if assessment is None or not allowed(user, assessment):
+        abort(404)
+    return assessment
+
+
+def in_progress_assessment(pcn_id: int) -> Assessment | None:
+    return db.session.scalar(
+        select(Assessment)
+        .where(Assessment.pcn_id == pcn_id, Assessment.status == AssessmentStatus.IN_PROGRESS)
+        .order_by(Assessment.created_at.desc())
+        .limit(1)
+    )
+
+
+def list_assessments(pcn_id: int) -> list[Assessment]:
+    return list(
+        db.session.scalars(
+            select(Assessment).where(Assessment.pcn_id == pcn_id).order_by(Assessment.created_at.desc())
+        )
+    )
+
+
+def get_domain_progress(assessment_id: int, domain_id: str) -> DomainProgress | None:
+    return db.session.scalar(
+        select(DomainProgress).where(
+            DomainProgress.assessment_id == assessment_id, DomainProgress.domain_id == domain_id
+        )
+    )
+
+
+def answers_for_domain(assessment_id: int, domain_id: str) -> dict[str, Answer]:
+    rows = db.session.scalars(
+        select(Answer).where(Answer.assessment_id == assessment_id, Answer.domain_id == domain_id)
+    )
+    return {a.question_id: a for a in rows}
+
+
+def get_pending_input(token: str) -> PendingInput | None:
+    return db.session.get(PendingInput, token)

@@ -1,0 +1,22 @@
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Organisation, OrgKind
+
+
+def get_organisation_by_code(ods_code: str) -> Organisation | None:
+    return db.session.scalar(select(Organisation).where(Organisation.ods_code == ods_code))
+
+
+def get_organisation_by_name(name: str, kind: OrgKind) -> Organisation | None:
+    return db.session.scalar(select(Organisation).where(Organisation.name == name, Organisation.kind == kind))
+
+
+def list_pcns_in_area(icb_id: int) -> list[Organisation]:
+    return list(
+        db.session.scalars(
+            select(Organisation)
+            .where(Organisation.area_id == icb_id, Organisation.kind == OrgKind.PCN)
+            .order_by(Organisation.name)
+        )
+    )

@@ -1,0 +1,144 @@
+"""Starting, saving and completing assessments."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import update
+
+from ..extensions import db
+from ..models import Answer, Assessment, AssessmentStatus, DomainProgress, DomainStatus, Organisation, User
+from ..models.base import utcnow
+from ..questionnaires import Domain, Questionnaire, registry
+from .scoring import AnswerValue, AssessmentScore, score_assessment
+
+TARGET_BELOW_CURRENT = "Your six-month target cannot be below where your PCN is now"
+
+
+class StaleRevision(Exception):
+    """Someone else saved this domain page since this copy was loaded."""
+
+    def __init__(self, progress: DomainProgress, saved: dict[str, AnswerValue]):
+        self.progress = progress
+        self.saved = saved
+        super().__init__(f"domain {progress.domain_id} is at revision {progress.revision}")
+
+
+@dataclass(frozen=True)
+class DomainState:
+    domain: Domain
+    status: str
+    revision: int
+
+
+def target_error(answer: AnswerValue) -> str | None:
+    """The rule for a single answer: a target below the current level is refused."""
+    if answer.current is not None and answer.target is not None and answer.target < answer.current:
+        return TARGET_BELOW_CURRENT
+    return None
+
+
+def questionnaire_for(assessment: Assessment) -> Questionnaire:
+    return registry().by_hash(assessment.questionnaire_hash)
+
+
+def start_assessment(pcn: Organisation, user: User, questionnaire: Questionnaire) -> Assessment:
+    registry().pin(questionnaire)
+    assessment = Assessment(
+        pcn_id=pcn.id,
+        questionnaire_key=questionnaire.id,
+        questionnaire_version=questionnaire.version,
+        questionnaire_hash=questionnaire.content_hash,
+        started_by_id=user.id,
+    )
+    assessment.domains = [DomainProgress(domain_id=d.id) for d in questionnaire.domains]
+    db.session.add(assessment)
+    db.session.commit()
+    return assessment
+
+
+def answer_values(assessment: Assessment) -> dict[str, AnswerValue]:
+    return {a.question_id: to_value(a) for a in assessment.answers}
+
+
+def to_value(answer: Answer) -> AnswerValue:
+    return AnswerValue(
+        current=answer.current,
+        target=answer.target,
+        current_unsure=answer.current_unsure,
+        target_unsure=answer.target_unsure,
+        note=answer.note,
+    )
+
+
+def domain_states(assessment: Assessment) -> list[DomainState]:
+    questionnaire = questionnaire_for(assessment)
+    progress = {p.domain_id: p for p in assessment.domains}
+    return [
+        DomainState(
+            domain=d,
+            status=progress[d.id].status if d.id in progress else DomainStatus.NOT_STARTED,
+            revision=progress[d.id].revision if d.id in progress else 0,
+        )
+        for d in questionnaire.domains
+    ]
+
+
+def all_domains_completed(assessment: Assessment) -> bool:
+    return all(state.status == DomainStatus.COMPLETED for state in domain_states(assessment))
+
+
+def save_domain(
+    assessment: Assessment, domain: Domain, values: dict[str, AnswerValue], revision: int, user: User
+) -> DomainProgress:
+    """Save one domain page. Refuses (StaleRevision) if someone saved the page since `revision` was read."""
+    progress = next((p for p in assessment.domains if p.domain_id == domain.id), None)
+    if progress is None:
+        progress = DomainProgress(domain_id=domain.id, assessment=assessment)
+        db.session.flush()
+    # A conditional update, so two simultaneous saves cannot both pass the check.
+    bumped = db.session.execute(
+        update(DomainProgress)
+        .where(DomainProgress.id == progress.id, DomainProgress.revision == revision)
+        .values(revision=DomainProgress.revision + 1, updated_at=utcnow(), updated_by_id=user.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if bumped != 1:
+        db.session.rollback()
+        db.session.refresh(progress)
+        saved = {a.question_id: to_value(a) for a in assessment.answers if a.domain_id == domain.id}
+        raise StaleRevision(progress, saved)
+
+    existing = {a.question_id: a for a in assessment.answers if a.domain_id == domain.id}
+    for question in domain.questions:
+        value = values.get(question.id, AnswerValue())
+        answer = existing.get(question.id)
+        if answer is None:
+            answer = Answer(domain_id=domain.id, question_id=question.id)
+            assessment.answers.append(answer)
+        answer.current, answer.current_unsure = value.current, value.current_unsure
+        answer.target, answer.target_unsure = value.target, value.target_unsure
+        answer.note = value.note
+        answer.updated_by_id = user.id
+
+    answered = [values.get(q.id, AnswerValue()).complete for q in domain.questions]
+    if all(answered):
+        progress.status = DomainStatus.COMPLETED
+    elif any(v.current is not None or v.current_unsure or v.note for v in values.values()):
+        progress.status = DomainStatus.IN_PROGRESS
+    else:
+        progress.status = DomainStatus.NOT_STARTED
+    db.session.commit()
+    db.session.refresh(progress)
+    return progress
+
+
+def complete_assessment(assessment: Assessment) -> None:
+    if not all_domains_completed(assessment):
+        raise ValueError("every domain must be completed first")
+    if assessment.status != AssessmentStatus.COMPLETED:
+        assessment.status = AssessmentStatus.COMPLETED
+        assessment.completed_at = utcnow()
+    db.session.commit()
+
+
+def score(assessment: Assessment) -> AssessmentScore:
+    return score_assessment(questionnaire_for(assessment), answer_values(assessment))

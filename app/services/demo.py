@@ -1,0 +1,62 @@
+"""Demonstration data: a Demo ICB, its LMC, six PCNs and one account per role. Never for production."""
+
+from ..extensions import db
+from ..models import Organisation, OrgKind, Role, User
+from ..queries.organisations import get_organisation_by_code, get_organisation_by_name
+from ..queries.users import get_user_by_email
+
+PASSWORD = "demo-password"
+
+ICB = ("Demo ICB", "QDM")
+LMC = "Demo Local Medical Committee"
+ADMIN_ORG = "PCN Neighbourhood Readiness service"
+PCNS = [
+    ("Riverside PCN", "U00001"),
+    ("Northfields PCN", "U00002"),
+    ("Harbour and Coast PCN", "U00003"),
+    ("Market Towns PCN", "U00004"),
+    ("Eastgate PCN", "U00005"),
+    ("Valley Villages PCN", "U00006"),
+]
+ACCOUNTS = [
+    ("cd@example.org", "Dr Asha Patel", Role.CLINICAL_DIRECTOR, "U00001"),
+    ("cd2@example.org", "Dr Tom Hughes", Role.CLINICAL_DIRECTOR, "U00002"),
+    ("manager@example.org", "Jo Lewis", Role.PCN_MEMBER, "U00001"),
+    ("icb@example.org", "Priya Shah", Role.ICB_LEAD, "QDM"),
+    ("lmc@example.org", "Mark Owens", Role.LMC_OFFICER, LMC),
+    ("admin@example.org", "Sam Taylor", Role.ADMIN, ADMIN_ORG),
+]
+
+
+def load() -> int:
+    """Create whatever of the demo data is missing; returns how many records were created."""
+    created = 0
+
+    def organisation(name: str, kind: OrgKind, code: str | None = None, area: Organisation | None = None):
+        nonlocal created
+        found = get_organisation_by_code(code) if code else get_organisation_by_name(name, kind)
+        if found:
+            return found
+        created += 1
+        org = Organisation(name=name, kind=kind, ods_code=code, area=area)
+        db.session.add(org)
+        db.session.flush()
+        return org
+
+    icb = organisation(ICB[0], OrgKind.ICB, ICB[1])
+    orgs = {
+        ICB[1]: icb,
+        LMC: organisation(LMC, OrgKind.LMC, area=icb),
+        ADMIN_ORG: organisation(ADMIN_ORG, OrgKind.ADMIN),
+    }
+    for name, code in PCNS:
+        orgs[code] = organisation(name, OrgKind.PCN, code, area=icb)
+    for email, name, role, org_key in ACCOUNTS:
+        if get_user_by_email(email):
+            continue
+        user = User(email=email, name=name, role=role, organisation=orgs[org_key])
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        created += 1
+    db.session.commit()
+    return created

@@ -1,0 +1,21 @@
+"""Object-level permissions. Drafts belong to the PCN: only its own members see or edit its assessments."""
+
+from ..models import Assessment, OrgKind, Role, User
+
+PCN_ROLES = {Role.CLINICAL_DIRECTOR, Role.PCN_MEMBER}
+
+
+def is_pcn_member(user: User) -> bool:
+    return user.role in PCN_ROLES and user.organisation.kind == OrgKind.PCN
+
+
+def can_start_assessment(user: User) -> bool:
+    return is_pcn_member(user)
+
+
+def can_view_assessment(user: User, assessment: Assessment) -> bool:
+    return is_pcn_member(user) and user.organisation_id == assessment.pcn_id
+
+
+def can_edit_assessment(user: User, assessment: Assessment) -> bool:
+    return can_view_assessment(user, assessment)

@@ -1,0 +1,153 @@
+"""Shared fixtures: one app and schema per test run (SQLite, or PostgreSQL via DATABASE_URL), one client per role."""
+
+import os
+import re
+import secrets
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import create_engine, delete, text
+
+from app import create_app
+from app.extensions import db
+from app.models import Answer, Assessment, DomainProgress, PendingInput, QuestionnaireContent
+from app.queries.users import get_user_by_email
+from app.services import database, demo
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PER_TEST_TABLES = (Answer, DomainProgress, Assessment, PendingInput, QuestionnaireContent)
+
+
+def _database_url(tmp: Path) -> tuple[str, callable]:
+    """A database of this run's own: a fresh SQLite file, or a fresh schema on the shared PostgreSQL server."""
+    url = os.environ.get("DATABASE_URL")
+    if not url or url.startswith("sqlite"):
+        return f"sqlite:///{tmp / 'test.sqlite'}", lambda: None
+    schema = f"test_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in url else "?"
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    return f"{url}{separator}options={quote(f'-csearch_path={schema}')}", drop
+
+
+@pytest.fixture(scope="session")
+def app():
+    with tempfile.TemporaryDirectory() as tmp:
+        url, drop = _database_url(Path(tmp))
+        application = create_app(
+            {
+                "TESTING": True,
+                "APP_ENV": "testing",
+                "DATABASE_URL": url,
+                "WTF_CSRF_ENABLED": False,
+                "SECRET_KEY": "test-secret",
+                "SERVER_NAME": "localhost",
+            }
+        )
+        with application.app_context():
+            database.upgrade()
+            demo.load()
+        yield application
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        drop()
+
+
+@pytest.fixture(autouse=True)
+def _clean_assessments(request):
+    """Organisations and accounts persist for the run; everything a test creates on top is removed."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application = request.getfixturevalue("app")
+    with application.app_context():
+        db.session.rollback()
+        for model in PER_TEST_TABLES:
+            db.session.execute(delete(model))
+        db.session.commit()
+        application.extensions["questionnaires"] = None
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield app
+        db.session.rollback()
+
+
+def _client_for(app, email: str | None):
+    client = app.test_client()
+    if email:
+        with app.app_context():
+            user = get_user_by_email(email)
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+            session["last_seen"] = datetime.now(UTC).timestamp()
+    return client
+
+
+@pytest.fixture
+def anon_client(app):
+    return _client_for(app, None)
+
+
+@pytest.fixture
+def cd_client(app):
+    return _client_for(app, "cd@example.org")
+
+
+@pytest.fixture
+def cd2_client(app):
+    return _client_for(app, "cd2@example.org")
+
+
+@pytest.fixture
+def manager_client(app):
+    return _client_for(app, "manager@example.org")
+
+
+@pytest.fixture
+def icb_client(app):
+    return _client_for(app, "icb@example.org")
+
+
+@pytest.fixture
+def lmc_client(app):
+    return _client_for(app, "lmc@example.org")
+
+
+@pytest.fixture
+def admin_client(app):
+    return _client_for(app, "admin@example.org")
+
+
+ROLE_CLIENTS = ["cd_client", "cd2_client", "manager_client", "icb_client", "lmc_client", "admin_client", "anon_client"]
+
+
+def page(response) -> BeautifulSoup:
+    """Parse a page and check what every page must have: one h1, and a title that starts with it."""
+    soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    headings = soup.find_all("h1")
+    assert len(headings) == 1, f"expected one h1, found {len(headings)}"
+    title = soup.title.get_text(strip=True)
+    h1 = re.sub(r"\s+", " ", headings[0].get_text(" ", strip=True))
+    assert h1 in title, f"title {title!r} does not contain h1 {h1!r}"
+    return soup
+
+
+def error_messages(soup: BeautifulSoup) -> list[str]:
+    summary = soup.select_one(".nhsuk-error-summary")
+    return [a.get_text(" ", strip=True) for a in summary.select("a")] if summary else []

@@ -1,0 +1,112 @@
+"""The questionnaire loader: valid files load; every kind of broken file is reported as FILE:LINE: message."""
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from app.questionnaires.loader import QuestionnaireError, load_directory, parse_questionnaire
+
+MINI = Path(__file__).parent.parent / "fixtures" / "questionnaires" / "mini.yaml"
+
+
+def mini_source() -> str:
+    return MINI.read_text()
+
+
+def problems_for(source: str) -> list[str]:
+    with pytest.raises(QuestionnaireError) as caught:
+        parse_questionnaire(source, "q.yaml")
+    return [str(p) for p in caught.value.problems]
+
+
+def test_mini_questionnaire_loads_with_its_structure():
+    q = parse_questionnaire(mini_source(), "mini.yaml")
+    assert q.id == "mini" and q.version == "1.0"
+    assert [d.id for d in q.domains] == ["lead", "teams"]
+    question = q.questions_by_id["lead-q2"]
+    assert question.levels[4] == "Leading q2 level 4 descriptor"
+    assert question.actions[1].owner == "Clinical director"
+    assert question.depends_on == ("lead-q1",)
+    assert q.domains_by_id["teams"].depends_on == ("lead",)
+    assert [b.name for b in q.bands] == ["Not started", "Emerging", "Developing", "Established"]
+
+
+def test_content_hash_changes_with_any_edit():
+    a = parse_questionnaire(mini_source())
+    b = parse_questionnaire(mini_source().replace("Mini readiness check", "Mini readiness check 2"))
+    assert a.content_hash != b.content_hash and len(a.content_hash) == 64
+
+
+def test_yaml_syntax_error_gives_file_and_line():
+    source = mini_source().replace("title: Mini readiness check", "title: [unclosed")
+    problems = problems_for(source)
+    assert len(problems) == 1 and problems[0].startswith("q.yaml:") and "YAML syntax" in problems[0]
+
+
+def test_duplicate_key_is_reported_at_its_line():
+    lines = mini_source().splitlines()
+    lines.insert(2, "version: '2.0'")
+    problems = problems_for("\n".join(lines))
+    assert "q.yaml:3: duplicate key 'version' (first at line 2)" in problems
+
+
+def test_unknown_and_missing_fields_are_reported():
+    source = mini_source().replace("        guidance: Guidance for leading question 1.", "        guidence: typo")
+    source = source.replace("title: Mini readiness check\n", "")
+    problems = problems_for(source)
+    assert any("unknown field 'guidence' in a question" in p for p in problems)
+    assert any("missing field 'title' in the questionnaire" in p for p in problems)
+
+
+def test_level_out_of_range_and_missing_level():
+    source = mini_source().replace("          4: Leading q1 level 4 descriptor", "          5: Leading q1 level 5")
+    problems = problems_for(source)
+    assert any("level 5 in question 'lead-q1' is out of range: use 0 to 4" in p for p in problems)
+    assert any("question 'lead-q1' is missing level(s) 4" in p for p in problems)
+
+
+def test_line_numbers_point_at_the_offending_line():
+    source = mini_source().replace("        weight: 2\n", "        weight: 9\n", 1)
+    line = source.splitlines().index("        weight: 9") + 1
+    assert f"q.yaml:{line}: 'weight' in question 'lead-q1' must be a number from 1 to 5" in problems_for(source)
+
+
+def test_duplicate_ids_unknown_references_and_loops():
+    source = mini_source().replace("id: teams-q1", "id: lead-q1")
+    assert any("duplicate id 'lead-q1'" in p for p in problems_for(source))
+    source = mini_source().replace("depends_on: [lead]", "depends_on: [nowhere]")
+    assert any("depends_on names an unknown domain 'nowhere'" in p for p in problems_for(source))
+    looped = mini_source().replace("    weight: 2\n", "    weight: 2\n    depends_on: [teams]\n", 1)
+    assert any("domain depends_on forms a loop" in p for p in problems_for(looped))
+
+
+def test_bands_must_rise_from_zero():
+    source = mini_source().replace("{name: Emerging, min: 25}", "{name: Emerging, min: 60}")
+    assert any("band 'Developing' must start above the band before it" in p for p in problems_for(source))
+    source = mini_source().replace("{name: Not started, min: 0}", "{name: Not started, min: 5}")
+    assert any("the first band must have min: 0" in p for p in problems_for(source))
+
+
+def test_supplement_must_name_a_known_core(tmp_path):
+    supplement = mini_source().replace("id: mini", "id: local\nkind: supplement\nsupplements: missing-core")
+    (tmp_path / "a.yaml").write_text(mini_source())
+    (tmp_path / "b.yaml").write_text(supplement)
+    with pytest.raises(QuestionnaireError) as caught:
+        load_directory(tmp_path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{tmp_path / 'b.yaml'}:1: supplements unknown questionnaire 'missing-core'"
+    ]
+
+
+def test_a_mapping_where_a_list_belongs_is_a_clear_error():
+    source = textwrap.dedent(
+        """\
+        id: x
+        version: "1"
+        title: X
+        bands: [{name: A, min: 0}]
+        domains: {leadership: yes}
+        """
+    )
+    assert "q.yaml:5: 'domains' must be a non-empty list" in problems_for(source)

@@ -1,0 +1,99 @@
+"""Nothing typed is lost: not when two colleagues save the same page, not when a session ends."""
+
+from datetime import UTC, datetime, timedelta
+
+from app.extensions import db
+from app.models import Answer
+from tests.conftest import page
+from tests.helpers import core, domain_data, start
+
+
+def test_second_save_from_a_stale_copy_is_shown_the_conflict_and_keeps_its_input(app, cd_client, manager_client):
+    base = start(cd_client)
+    domain = core(app).domains[0]
+    q = domain.questions[0]
+    # Both open the page at revision 0; the clinical director saves first.
+    first = domain_data(domain, current="1", target="2", note="Director's view")
+    assert cd_client.post(f"{base}/domains/{domain.id}", data=first).status_code == 302
+    second = domain_data(domain, current="2", target="4", note="Manager's view")
+    response = manager_client.post(f"{base}/domains/{domain.id}", data=second)
+    assert response.status_code == 409
+    soup = page(response)
+    conflict = soup.select_one("#conflict").get_text(" ")
+    assert "Dr Asha Patel saved answers" in conflict and "Director's view" in conflict
+    # The manager's own input is still in the form, unsaved.
+    assert soup.select_one(f'textarea[name="{q.id}-note"]').get_text().strip() == "Manager's view"
+    assert soup.select_one(f'input[name="{q.id}-now"][value="2"]').has_attr("checked")
+    with app.app_context():
+        saved = db.session.query(Answer).filter_by(question_id=q.id).one()
+        assert (saved.current, saved.note) == (1, "Director's view")
+    # Saving again, having seen the conflict, keeps the manager's answers deliberately.
+    revision = soup.select_one('input[name="revision"]')["value"]
+    assert manager_client.post(f"{base}/domains/{domain.id}", data={**second, "revision": revision}).status_code == 302
+    with app.app_context():
+        saved = db.session.query(Answer).filter_by(question_id=q.id).one()
+        assert (saved.current, saved.note) == (2, "Manager's view")
+
+
+def test_input_posted_after_the_session_ended_comes_back_after_signing_in(app, cd_client):
+    base = start(cd_client)
+    domain = core(app).domains[0]
+    q = domain.questions[0]
+    with cd_client.session_transaction() as session:
+        session["last_seen"] = (datetime.now(UTC) - timedelta(hours=3)).timestamp()
+    typed = domain_data(domain, current="2", target="3", note="Typed before lunch")
+    response = cd_client.post(f"{base}/domains/{domain.id}", data=typed)
+    path = f"{base}/domains/{domain.id}"
+    assert response.status_code == 302 and response.location == f"/sign-in?next={path}"
+    with app.app_context():
+        assert db.session.query(Answer).count() == 0  # not saved without a signed-in user
+    soup = page(cd_client.get(response.location))
+    assert "Sign in again to see them and save them" in soup.get_text()
+    response = cd_client.post(response.location, data={"email": "cd@example.org", "password": "demo-password"})
+    assert response.location == path
+    soup = page(cd_client.get(path))
+    assert "Your answers are not saved yet" in soup.get_text()
+    assert soup.select_one(f'textarea[name="{q.id}-note"]').get_text().strip() == "Typed before lunch"
+    assert soup.select_one(f'input[name="{q.id}-now"][value="2"]').has_attr("checked")
+    # Saving now works, and the kept input is not shown twice.
+    revision = soup.select_one('input[name="revision"]')["value"]
+    assert cd_client.post(path, data={**typed, "revision": revision}).status_code == 302
+    assert "Typed before lunch" in cd_client.get(path).get_data(as_text=True)
+    assert "not saved yet" not in cd_client.get(path).get_data(as_text=True)
+
+
+def test_kept_input_is_only_given_back_to_the_person_who_typed_it(app, cd_client, manager_client):
+    base = start(cd_client)
+    domain = core(app).domains[0]
+    with cd_client.session_transaction() as session:
+        session["last_seen"] = (datetime.now(UTC) - timedelta(hours=3)).timestamp()
+    cd_client.post(f"{base}/domains/{domain.id}", data=domain_data(domain, note="Private draft"))
+    with cd_client.session_transaction() as session:
+        token = session["pending_input"]
+    with manager_client.session_transaction() as session:
+        session["pending_input"] = token
+    assert "Private draft" not in manager_client.get(f"{base}/domains/{domain.id}").get_data(as_text=True)
+
+
+def test_with_csrf_on_a_lost_session_still_keeps_the_input(app, anon_client):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = anon_client.post("/assessments/1/domains/leadership", data={"leadership-note": "typed"})
+        assert response.status_code == 302 and response.location.startswith("/sign-in")
+        with anon_client.session_transaction() as session:
+            assert session.get("pending_input")
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_with_csrf_on_a_form_without_its_token_is_refused(app, cd_client):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        before = cd_client.get("/").get_data(as_text=True)
+        assert "Start a new assessment" in before
+        response = cd_client.post("/assessments/start", data={})
+        assert response.status_code == 400
+        assert "there is a problem with your request" in response.get_data(as_text=True)
+        assert "Start a new assessment" in cd_client.get("/").get_data(as_text=True)  # nothing started
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
