@@ -102,7 +102,9 @@ def init_app(app: Flask) -> None:
             session["pending_input"] = pending_input.stash(request.path, request.form, current_user.id)
             flash("This page had been open too long to save safely. Check your answers and save again.")
             return redirect(request.path)
-        return render_template("errors/error.html", title="Your request could not be completed"), 400
+        return render_template(
+            "errors/error.html", title="Sorry, there is a problem with your request", body="Go back and try again."
+        ), 400
 
 
 def restored_input(path: str):
