@@ -14,12 +14,12 @@ from sqlalchemy import create_engine, delete, text
 
 from app import create_app
 from app.extensions import db
-from app.models import Answer, Assessment, DomainProgress, PendingInput, QuestionnaireContent
+from app.models import Answer, Assessment, DomainProgress, PendingInput, PlanAction, QuestionnaireContent
 from app.queries.users import get_user_by_email
 from app.services import database, demo
 
 FIXTURES = Path(__file__).parent / "fixtures"
-PER_TEST_TABLES = (Answer, DomainProgress, Assessment, PendingInput, QuestionnaireContent)
+PER_TEST_TABLES = (PlanAction, Answer, DomainProgress, Assessment, PendingInput, QuestionnaireContent)
 
 
 def _database_url(tmp: Path) -> tuple[str, callable]:

@@ -8,10 +8,15 @@ from .assessment import (
     QuestionnaireContent,
 )
 from .base import Base
+from .plan import ACTION_STATUS_LABELS, ActionOrigin, ActionStatus, PlanAction
 from .organisation import Organisation, OrgKind
 from .user import ROLE_LABELS, Role, User
 
 __all__ = [
+    "ACTION_STATUS_LABELS",
+    "ActionOrigin",
+    "ActionStatus",
+    "PlanAction",
     "Answer",
     "Assessment",
     "AssessmentStatus",

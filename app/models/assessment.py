@@ -45,11 +45,18 @@ class Assessment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     completed_at: Mapped[datetime | None]
+    answers_updated_at: Mapped[datetime | None]
+    plan_generated_at: Mapped[datetime | None]
+    # Ceiling on actions a month when the plan is scheduled; None means the questionnaire's default.
+    max_actions_per_month: Mapped[int | None]
 
     pcn: Mapped[Organisation] = relationship(lazy="joined")
     started_by: Mapped[User] = relationship()
     answers: Mapped[list["Answer"]] = relationship(back_populates="assessment", cascade="all, delete-orphan")
     domains: Mapped[list["DomainProgress"]] = relationship(back_populates="assessment", cascade="all, delete-orphan")
+    actions: Mapped[list["PlanAction"]] = relationship(  # noqa: F821
+        back_populates="assessment", cascade="all, delete-orphan", order_by="PlanAction.position"
+    )
 
     @property
     def is_completed(self) -> bool:
