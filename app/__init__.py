@@ -27,10 +27,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .assessments import bp as assessments_bp
     from .main import bp as main_bp
+    from .plans import bp as plans_bp
+    from .reports import bp as reports_bp
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(assessments_bp)
+    app.register_blueprint(plans_bp)
+    app.register_blueprint(reports_bp)
 
     from .cli import register
 

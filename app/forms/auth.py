@@ -4,7 +4,6 @@ from wtforms.validators import DataRequired, Length, Regexp
 
 from .widgets import NhsEmailInput, NhsPasswordInput
 
-
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.org"
 
 

@@ -81,8 +81,12 @@ class DomainForm(FlaskForm):
             if value is None:
                 continue
             now, target, note = field_names(question)
-            data[now] = NOT_SURE if value.current_unsure else (str(value.current) if value.current is not None else None)
-            data[target] = NOT_SURE if value.target_unsure else (str(value.target) if value.target is not None else None)
+            data[now] = (
+                NOT_SURE if value.current_unsure else (str(value.current) if value.current is not None else None)
+            )
+            data[target] = (
+                NOT_SURE if value.target_unsure else (str(value.target) if value.target is not None else None)
+            )
             data[note] = value.note
         return data
 

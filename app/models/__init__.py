@@ -8,8 +8,8 @@ from .assessment import (
     QuestionnaireContent,
 )
 from .base import Base
-from .plan import ACTION_STATUS_LABELS, ActionOrigin, ActionStatus, PlanAction
 from .organisation import Organisation, OrgKind
+from .plan import ACTION_STATUS_LABELS, ActionOrigin, ActionStatus, PlanAction
 from .user import ROLE_LABELS, Role, User
 
 __all__ = [

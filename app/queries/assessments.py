@@ -31,9 +31,7 @@ def in_progress_assessment(pcn_id: int) -> Assessment | None:
 
 def list_assessments(pcn_id: int) -> list[Assessment]:
     return list(
-        db.session.scalars(
-            select(Assessment).where(Assessment.pcn_id == pcn_id).order_by(Assessment.created_at.desc())
-        )
+        db.session.scalars(select(Assessment).where(Assessment.pcn_id == pcn_id).order_by(Assessment.created_at.desc()))
     )
 
 

@@ -6,8 +6,9 @@ from sqlalchemy import update
 
 from ..extensions import db
 from ..models import Answer, Assessment, AssessmentStatus, DomainProgress, DomainStatus, Organisation, User
-from ..models.base import utcnow
+from ..models.base import as_utc, utcnow
 from ..questionnaires import Domain, Questionnaire, registry
+from . import plans
 from .scoring import AnswerValue, AssessmentScore, score_assessment
 
 TARGET_BELOW_CURRENT = "Your six-month target cannot be below where your PCN is now"
@@ -118,6 +119,7 @@ def save_domain(
         answer.target, answer.target_unsure = value.target, value.target_unsure
         answer.note = value.note
         answer.updated_by_id = user.id
+    assessment.answers_updated_at = utcnow()
 
     answered = [values.get(q.id, AnswerValue()).complete for q in domain.questions]
     if all(answered):
@@ -132,12 +134,25 @@ def save_domain(
 
 
 def complete_assessment(assessment: Assessment) -> None:
+    """Confirm the answers and build the first action plan from them."""
     if not all_domains_completed(assessment):
         raise ValueError("every domain must be completed first")
     if assessment.status != AssessmentStatus.COMPLETED:
         assessment.status = AssessmentStatus.COMPLETED
         assessment.completed_at = utcnow()
+    if assessment.plan_generated_at is None:
+        plans.regenerate(assessment, questionnaire_for(assessment), answer_values(assessment))
     db.session.commit()
+
+
+def plan_out_of_date(assessment: Assessment) -> bool:
+    """Answers have changed since the plan was last built from them."""
+    generated, changed = as_utc(assessment.plan_generated_at), as_utc(assessment.answers_updated_at)
+    return bool(generated and changed and changed > generated)
+
+
+def regenerate_plan(assessment: Assessment) -> plans.RegenerationResult:
+    return plans.regenerate(assessment, questionnaire_for(assessment), answer_values(assessment))
 
 
 def score(assessment: Assessment) -> AssessmentScore:

@@ -43,9 +43,9 @@ def test_unsure_target_means_no_planned_change():
 
 def test_bands_come_from_the_questionnaire():
     renamed = parse_questionnaire(
-        (Path(__file__).parent.parent / "fixtures" / "questionnaires" / "mini.yaml").read_text().replace(
-            "Established", "Leading the way"
-        )
+        (Path(__file__).parent.parent / "fixtures" / "questionnaires" / "mini.yaml")
+        .read_text()
+        .replace("Established", "Leading the way")
     )
     answers = {q: AnswerValue(current=4, target=4) for q in QUESTION_IDS}
     assert score_assessment(renamed, answers).band.name == "Leading the way"

@@ -1,6 +1,5 @@
 """The PCN's journey through the test client: start, task list, domain pages, check answers, results."""
 
-
 from app.extensions import db
 from app.models import Answer, Assessment
 from tests.conftest import error_messages, page
@@ -74,16 +73,14 @@ def test_save_and_continue_goes_to_the_next_domain_and_keeps_answers(app, cd_cli
     assert soup.select_one(f'input[name="{q.id}-now"][value="2"]').has_attr("checked")
     assert soup.select_one(f'input[name="{q.id}-target"][value="4"]').has_attr("checked")
     assert soup.select_one(f'input[name="{first.questions[1].id}-now"][value="not-sure"]').has_attr("checked")
-    assert soup.select_one(f'textarea[name="{q.id}-note"]').get_text() .strip() == "Discussed at the board"
+    assert soup.select_one(f'textarea[name="{q.id}-note"]').get_text().strip() == "Discussed at the board"
 
 
 def test_save_and_come_back_later_returns_to_the_task_list(app, cd_client):
     base = start(cd_client)
     domain = core(app).domains[2]
     q = domain.questions[0]
-    response = cd_client.post(
-        f"{base}/domains/{domain.id}", data={"revision": "0", f"{q.id}-now": "1", "later": "1"}
-    )
+    response = cd_client.post(f"{base}/domains/{domain.id}", data={"revision": "0", f"{q.id}-now": "1", "later": "1"})
     assert response.location == base
     assert f"Your answers for {domain.title} have been saved" in cd_client.get(base).get_data(as_text=True)
 

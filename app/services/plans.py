@@ -1,0 +1,174 @@
+"""The stored action plan: generate and regenerate it from the answers, and the PCN's own edits."""
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import update
+
+from ..extensions import db
+from ..models import ActionOrigin, ActionStatus, Assessment, PlanAction, User
+from ..models.base import utcnow
+from ..questionnaires import Questionnaire
+from .planning import MONTHS, Placed, needed_actions, schedule
+from .scoring import AnswerValue
+
+DEFAULT_MAX_PER_MONTH = 5
+
+
+class StaleAction(Exception):
+    """Someone else changed this action since it was loaded."""
+
+    def __init__(self, action: PlanAction):
+        self.action = action
+        super().__init__(f"action {action.id} is at revision {action.revision}")
+
+
+@dataclass(frozen=True)
+class RegenerationResult:
+    added: int
+    rescheduled: int
+    closed: int
+    reopened: int
+
+
+def max_per_month(assessment: Assessment, questionnaire: Questionnaire) -> int:
+    return assessment.max_actions_per_month or questionnaire.max_actions_per_month or DEFAULT_MAX_PER_MONTH
+
+
+def is_pinned(action: PlanAction) -> bool:
+    """An action the PCN has made its own: regeneration never moves or rewrites it."""
+    return action.origin == ActionOrigin.USER or action.edited or action.removed or action.status != "not_started"
+
+
+def regenerate(
+    assessment: Assessment, questionnaire: Questionnaire, answers: Mapping[str, AnswerValue]
+) -> RegenerationResult:
+    """Bring the stored plan in line with the answers, keeping everything the PCN has changed."""
+    needed = needed_actions(questionnaire, answers)
+    needed_keys = {a.key for a in needed}
+    existing = {a.key: a for a in assessment.actions if a.key}
+    pinned = [a for a in assessment.actions if is_pinned(a)]
+    placed = [
+        Placed(a.question_id, a.step, a.month)
+        for a in pinned
+        if not a.removed and a.status != ActionStatus.DROPPED and not (a.gap_closed and a.key not in needed_keys)
+    ]
+    to_schedule = [a for a in needed if a.key not in existing or not is_pinned(existing[a.key])]
+    months = schedule(to_schedule, questionnaire, max_per_month(assessment, questionnaire), placed)
+
+    added = rescheduled = closed = reopened = 0
+    for action in assessment.actions:
+        if not action.key:
+            continue
+        still_needed = action.key in needed_keys
+        if action.gap_closed and still_needed:
+            action.gap_closed = False
+            reopened += 1
+        elif not action.gap_closed and not still_needed:
+            action.gap_closed = True
+            closed += 1
+    for position, action in enumerate(needed):
+        stored = existing.get(action.key)
+        if stored is None:
+            stored = PlanAction(key=action.key, origin=action.origin, domain_id=action.domain_id)
+            assessment.actions.append(stored)
+            added += 1
+        elif not is_pinned(stored):
+            rescheduled += stored.month != months[action.key]
+        else:
+            stored.priority, stored.position = action.priority, position
+            continue
+        stored.question_id, stored.step = action.question_id, action.step
+        stored.title, stored.description, stored.owner = action.title, action.description, action.owner
+        stored.month, stored.priority, stored.position = months[action.key], action.priority, position
+    assessment.plan_generated_at = utcnow()
+    db.session.commit()
+    return RegenerationResult(added=added, rescheduled=rescheduled, closed=closed, reopened=reopened)
+
+
+def visible_actions(assessment: Assessment) -> list[PlanAction]:
+    """The plan as the PCN sees it: all but removed actions, foundations and priority first."""
+    return [a for a in assessment.actions if not a.removed]
+
+
+def by_month(actions: Iterable[PlanAction]) -> dict[int | None, list[PlanAction]]:
+    grouped: dict[int | None, list[PlanAction]] = {month: [] for month in (*MONTHS, None)}
+    for action in actions:
+        grouped[action.month].append(action)
+    return grouped
+
+
+def by_domain(actions: Iterable[PlanAction], questionnaire: Questionnaire) -> dict[str | None, list[PlanAction]]:
+    grouped: dict[str | None, list[PlanAction]] = {d.id: [] for d in questionnaire.domains}
+    grouped[None] = []
+    for action in sorted(actions, key=lambda a: (a.month or 7, a.position)):
+        grouped.setdefault(action.domain_id if action.domain_id in grouped else None, []).append(action)
+    return grouped
+
+
+def progress_counts(actions: Iterable[PlanAction]) -> dict[str, int]:
+    counts = Counter(a.status for a in actions)
+    return {status.value: counts.get(status.value, 0) for status in ActionStatus}
+
+
+@dataclass(frozen=True)
+class ActionChange:
+    title: str
+    description: str
+    owner: str
+    month: int | None
+    status: str
+    note: str
+
+
+def update_action(action: PlanAction, change: ActionChange, revision: int, user: User) -> None:
+    """Save the PCN's edit of one action; refuses (StaleAction) if a colleague saved it first."""
+    bumped = db.session.execute(
+        update(PlanAction)
+        .where(PlanAction.id == action.id, PlanAction.revision == revision)
+        .values(revision=PlanAction.revision + 1, updated_by_id=user.id, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if bumped != 1:
+        db.session.rollback()
+        db.session.refresh(action)
+        raise StaleAction(action)
+    action.title, action.description, action.owner = change.title, change.description, change.owner
+    action.month, action.status, action.note = change.month, change.status, change.note
+    action.edited = True
+    db.session.commit()
+    db.session.refresh(action)
+
+
+def add_action(assessment: Assessment, change: ActionChange, domain_id: str | None, user: User) -> PlanAction:
+    action = PlanAction(
+        origin=ActionOrigin.USER,
+        domain_id=domain_id,
+        title=change.title,
+        description=change.description,
+        owner=change.owner,
+        month=change.month,
+        status=change.status,
+        note=change.note,
+        position=len(assessment.actions),
+        edited=True,
+        updated_by_id=user.id,
+    )
+    assessment.actions.append(action)
+    db.session.commit()
+    return action
+
+
+def remove_action(assessment: Assessment, action: PlanAction) -> None:
+    """Take an action out of the plan. A generated one is kept hidden so regenerating does not add it back."""
+    if action.origin == ActionOrigin.USER:
+        assessment.actions.remove(action)
+    else:
+        action.removed = True
+    db.session.commit()
+
+
+def set_max_per_month(assessment: Assessment, value: int) -> None:
+    assessment.max_actions_per_month = value
+    db.session.commit()
