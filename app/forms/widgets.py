@@ -91,3 +91,21 @@ class NhsRadios:
         if field.description:
             base["hint"] = {"text": field.description}
         return render_component("radios", "radios", _merge(base, params))
+
+
+class NhsSelect:
+    def __call__(self, field, params: dict | None = None, **kwargs) -> Markup:
+        items = []
+        for choice in field.choices:
+            value, label = (choice.value, choice.label) if hasattr(choice, "value") else choice
+            items.append({"value": value, "text": label, "selected": str(field.data) == str(value)})
+        base = {
+            "id": field.id,
+            "name": field.name,
+            "items": items,
+            "label": {"text": field.label.text},
+            "errorMessage": _error(field),
+        }
+        if field.description:
+            base["hint"] = {"text": field.description}
+        return render_component("select", "select", _merge(base, params))

@@ -7,8 +7,8 @@ Method (also in docs/scoring.md):
 - Foundations first: domains (and questions) a questionnaire declares others depend on are scheduled first;
   within a foundation tier, higher priority first.
 - Each month takes at most the assessment's ceiling of actions; a later step of a question comes in a later
-  month than the step before it, and a question's first step comes after the first step of any question it
-  depends on. What does not fit in six months is listed as "later" for the PCN to consider.
+  month than the step before it, and a question's first step comes no earlier than the first action on any
+  question or domain it depends on. What does not fit in six months is "later", for the PCN to consider.
 - Regenerating keeps every action the PCN added, edited, started or removed; it adds what new gaps need,
   reschedules the untouched generated actions, and marks actions whose gap has closed.
 """
@@ -147,6 +147,12 @@ def schedule(
             step_month[(action.question_id, action.step)] = action.month
             first_month[action.question_id] = min(first_month.get(action.question_id, 7), action.month)
 
+    domain_first: dict[str, int] = {}
+    for action in placed:
+        if action.month is not None and action.question_id in questionnaire.questions_by_id:
+            domain_id = questionnaire.questions_by_id[action.question_id].domain_id
+            domain_first[domain_id] = min(domain_first.get(domain_id, 7), action.month)
+
     months: dict[str, int | None] = {}
     for action in actions:
         if action.origin == "find_out":
@@ -157,14 +163,19 @@ def schedule(
         if action.question_id in deferred:
             months[action.key] = None
             continue
-        earliest = 1
         previous = step_month.get((action.question_id, action.step - 1))
         if previous is not None:
-            earliest = previous + 1
-        elif action.question_id not in first_month:
-            for dependency in question.depends_on:
-                if dependency in first_month:
-                    earliest = max(earliest, first_month[dependency] + 1)
+            earliest = previous + 1  # one step of a question a month, in order
+        elif action.question_id in first_month:
+            earliest = first_month[action.question_id]
+        else:
+            # Foundations first: not before the first action on any question or domain this one rests on.
+            domain = questionnaire.domains_by_id[question.domain_id]
+            earliest = max(
+                [1]
+                + [first_month[q] for q in question.depends_on if q in first_month]
+                + [domain_first[d] for d in domain.depends_on if d in domain_first]
+            )
         month = next((m for m in MONTHS if m >= earliest and load[m] < max_per_month), None)
         months[action.key] = month
         if month is None:
@@ -172,5 +183,6 @@ def schedule(
             continue
         load[month] += 1
         step_month[(action.question_id, action.step)] = month
-        first_month.setdefault(action.question_id, month)
+        first_month[action.question_id] = min(first_month.get(action.question_id, month), month)
+        domain_first[question.domain_id] = min(domain_first.get(question.domain_id, month), month)
     return months

@@ -89,7 +89,7 @@ def regenerate(
 
 def visible_actions(assessment: Assessment) -> list[PlanAction]:
     """The plan as the PCN sees it: all but removed actions, foundations and priority first."""
-    return [a for a in assessment.actions if not a.removed]
+    return sorted((a for a in assessment.actions if not a.removed), key=lambda a: (a.position, a.id or 0))
 
 
 def by_month(actions: Iterable[PlanAction]) -> dict[int | None, list[PlanAction]]:
