@@ -86,7 +86,7 @@ def domain_page(assessment_id: int, domain_id: str):
             form.revision.data = kept.get("revision") or str(state.revision)
             restored = True
         else:
-            values = {k: v for k, v in service.answer_values(assessment).items()}
+            values = service.answer_values(assessment)
             form = build_domain_form(domain, data=DomainForm.data_for(domain, values, state.revision))
 
     return render_template(
