@@ -12,7 +12,7 @@ from .widgets import NhsRadios, NhsTextarea
 
 NOT_SURE = "not-sure"
 NOTE_MAX = 2000
-NOTE_HINT = "Optional. Organisational information only: do not include anything about individual patients."
+NOTE_HINT = "Organisational information only: do not include anything about individual patients."
 
 
 class LevelField(RadioField):

@@ -33,6 +33,12 @@ def assets(filename: str):
     return send_from_directory(current_app.config["ASSETS_DIR"], filename, max_age=3600)
 
 
+@bp.route("/frontend/<any('nhsuk-frontend.min.css', 'nhsuk-frontend.min.js'):filename>")
+@public
+def frontend(filename: str):
+    return send_from_directory(current_app.config["FRONTEND_DIR"], filename, max_age=3600)
+
+
 @bp.route("/healthz")
 @public
 def health():

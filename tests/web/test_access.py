@@ -80,3 +80,10 @@ def test_icb_home_lists_its_pcns_but_no_drafts(app, cd_client, icb_client):
     text = icb_client.get("/").get_data(as_text=True)
     assert "Riverside PCN" in text and "U00001" in text
     assert "/assessments/" not in text
+
+
+def test_design_system_files_are_served_to_everyone(anon_client):
+    assert anon_client.get("/frontend/nhsuk-frontend.min.css").status_code == 200
+    assert anon_client.get("/frontend/nhsuk-frontend.min.js").status_code == 200
+    assert anon_client.get("/assets/images/favicon.ico").status_code == 200  # the CSS and template ask here
+    assert anon_client.get("/frontend/package.json").status_code == 404  # nothing else from the package

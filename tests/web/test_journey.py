@@ -50,7 +50,9 @@ def test_domain_page_shows_questions_guidance_levels_and_not_sure(app, cd_client
     for question in domain.questions:
         assert question.text in text
         legends = [legend.get_text(strip=True) for legend in soup.select("legend")]
-        assert "Where is your PCN now?" in legends and "Where do you want to be in six months?" in legends
+        # Each legend names its question too (visually hidden), so groups are told apart by screen readers.
+        assert f"Where is your PCN now?: {question.text}" in legends
+        assert f"Where do you want to be in six months?: {question.text}" in legends
         radios = soup.select(f'input[name="{question.id}-now"]')
         assert [r["value"] for r in radios] == ["0", "1", "2", "3", "4", "not-sure"]
         for descriptor in question.levels.values():
