@@ -27,7 +27,7 @@ def build_config(instance_path: Path) -> dict:
         "SECRET_KEY": _secret_key(instance_path),
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{instance_path / 'readiness.sqlite'}"),
         "QUESTIONNAIRE_DIR": os.environ.get("QUESTIONNAIRE_DIR", str(PROJECT_ROOT / "questionnaires")),
-        # The NHS.UK frontend's built CSS and JS, and its images, icons and manifest (which the CSS asks for at /assets/).
+        # The NHS.UK frontend: built CSS and JS, and the images, icons and manifest the CSS asks for at /assets/.
         "FRONTEND_DIR": str(PROJECT_ROOT / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"),
         "ASSETS_DIR": str(PROJECT_ROOT / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk" / "assets"),
         "SESSION_COOKIE_HTTPONLY": True,
