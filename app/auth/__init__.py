@@ -95,6 +95,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
+        if request.endpoint == "auth.sign_in":
+            # The sign-in page sat open past its session: ask again, keeping the email but never the password.
+            form = SignInForm(formdata=None, data={"email": request.form.get("email", "")[:254]})
+            flash("Your session timed out. Sign in again.")
+            return render_template("auth/sign_in.html", form=form, wrong=False, message=""), 400
         # The session (and its token) is gone: treat it as an ended session and keep what was typed.
         if not current_user.is_authenticated:
             return _keep_posted_input()

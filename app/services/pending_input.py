@@ -13,7 +13,7 @@ from ..models.base import utcnow
 from ..queries.assessments import get_pending_input
 
 KEEP_FOR = timedelta(days=2)
-NOT_KEPT = {"csrf_token"}
+NOT_KEPT = {"csrf_token", "password"}
 
 
 def stash(path: str, form: MultiDict, user_id: int | None) -> str:

@@ -71,3 +71,21 @@ def test_production_cookies_are_secure(monkeypatch, tmp_path):
     config = build_config(tmp_path)
     assert config["SESSION_COOKIE_SECURE"] and config["REMEMBER_COOKIE_SECURE"]
     assert not config["DEMO_DATA_ALLOWED"]
+
+
+def test_sign_in_with_csrf_protection_on(app, anon_client):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        soup = page(anon_client.get("/sign-in"))
+        token = soup.select_one("input[name=csrf_token]")["value"]
+        refused = anon_client.post("/sign-in", data={"email": "cd@example.org", "password": "demo-password"})
+        assert refused.status_code == 400  # no token: asked again, not signed in, password not kept
+        assert "Sign in again" in refused.get_data(as_text=True)
+        assert anon_client.get("/").status_code == 302
+        token = page(refused).select_one("input[name=csrf_token]")["value"]
+        response = anon_client.post(
+            "/sign-in", data={"email": "cd@example.org", "password": "demo-password", "csrf_token": token}
+        )
+        assert response.status_code == 302 and response.location == "/"
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
