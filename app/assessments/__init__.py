@@ -10,6 +10,7 @@ from ..forms.simple import ConfirmForm
 from ..queries.assessments import get_assessment_for, in_progress_assessment
 from ..questionnaires import registry
 from ..services import assessments as service
+from ..services import charts
 from ..services.permissions import can_start_assessment
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
@@ -137,9 +138,12 @@ def results(assessment_id: int):
     if not assessment.is_completed:
         flash("Check and confirm your answers to see your results.")
         return redirect(url_for(".check_answers", assessment_id=assessment.id))
+    score = service.score(assessment)
     return render_template(
         "assessments/results.html",
         assessment=assessment,
         questionnaire=service.questionnaire_for(assessment),
-        score=service.score(assessment),
+        score=score,
+        radar_chart=charts.radar_chart(score),
+        gap_chart=charts.gap_chart(score),
     )

@@ -21,6 +21,7 @@ PCNS = [
 ACCOUNTS = [
     ("cd@example.org", "Dr Asha Patel", Role.CLINICAL_DIRECTOR, "U00001"),
     ("cd2@example.org", "Dr Tom Hughes", Role.CLINICAL_DIRECTOR, "U00002"),
+    ("cd3@example.org", "Dr Leah Morgan", Role.CLINICAL_DIRECTOR, "U00003"),
     ("manager@example.org", "Jo Lewis", Role.PCN_MEMBER, "U00001"),
     ("icb@example.org", "Priya Shah", Role.ICB_LEAD, "QDM"),
     ("lmc@example.org", "Mark Owens", Role.LMC_OFFICER, LMC),

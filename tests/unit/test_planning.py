@@ -116,7 +116,5 @@ def test_schedule_invariants(answers, ceiling):
             assert months[earlier.key] is not None and months[earlier.key] < months[action.key]
     # Every "Not sure" is resolved in month 1, and the plan covers every step of every gap.
     assert all(months[a.key] == 1 for a in actions if a.origin == "find_out")
-    expected = sum(
-        a.target - a.current for a in answers.values() if a.current is not None and a.target is not None
-    )
+    expected = sum(a.target - a.current for a in answers.values() if a.current is not None and a.target is not None)
     assert len(step_actions) == expected

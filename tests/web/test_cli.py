@@ -39,7 +39,10 @@ def test_questionnaires_check_reports_a_broken_shipped_file_without_crashing(app
 def test_demo_load_is_idempotent(app):
     runner = app.test_cli_runner()
     with app.app_context():
-        before = (db.session.scalar(select(func.count(User.id))), db.session.scalar(select(func.count(Organisation.id))))
+        before = (
+            db.session.scalar(select(func.count(User.id))),
+            db.session.scalar(select(func.count(Organisation.id))),
+        )
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code == 0 and "0 new record(s)" in result.output
     with app.app_context():

@@ -1,0 +1,261 @@
+"""Readiness charts as hand-written SVG, the same markup on the results page and in the PDF.
+
+Each chart is an image with a title and a description that gives every figure, so it can be read without
+seeing it; the page puts a data table next to it as well. Colours are explicit (WeasyPrint draws everything
+after a "currentcolor" invisible), and "now" and "target" differ in line style and marker shape as well as
+colour.
+"""
+
+import math
+import textwrap
+from collections.abc import Iterable
+
+from markupsafe import Markup, escape
+
+from .scoring import AssessmentScore
+
+BLUE = "#005eb8"
+GREEN = "#007f3b"
+YELLOW = "#ffb81c"
+GREY = "#4c6272"
+TEXT = "#212b32"
+GRID = "#d8dde0"
+GRID_STRONG = "#aeb7bd"
+FONT = "Arial, 'Liberation Sans', Helvetica, sans-serif"
+TARGET_DASH = "10 6"
+# Font sizes in chart units: a chart is 720 units wide, drawn at up to 720px on the page and about 530-640px in the
+# PDF, so labels stay near the page's own text size.
+LABEL, FIGURE, TICK = 16, 15, 13
+
+
+def percent(value: float) -> str:
+    """As the results page prints a figure, so the chart, its description and the table agree."""
+    return f"{value:.0f}%"
+
+
+def _svg(name: str, width: int, height: int, title: str, desc: str, body: Iterable[str]) -> Markup:
+    return Markup(
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="app-chart app-chart--{name}" role="img" '
+        f'aria-labelledby="{name}-chart-title {name}-chart-desc" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" '
+        f'font-family="{FONT}" fill="{TEXT}">'
+        f'<title id="{name}-chart-title">{escape(title)}</title>'
+        f'<desc id="{name}-chart-desc">{escape(desc)}</desc>' + "".join(body) + "</svg>"
+    )
+
+
+def _text(x: float, y: float, content: str, size: int = LABEL, anchor: str = "start", **attributes) -> str:
+    extra = "".join(f' {key.replace("_", "-")}="{value}"' for key, value in attributes.items())
+    return f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}"{extra}>{escape(content)}</text>'
+
+
+def _figures(score: AssessmentScore) -> str:
+    return " ".join(
+        f"{d.domain.title}: now {percent(d.now)}, target {percent(d.target)}, gap {d.gap:.0f} points."
+        for d in score.domains
+    )
+
+
+# Radar -------------------------------------------------------------------------------------------------------------
+
+RADAR_WIDTH, RADAR_HEIGHT = 720, 570
+RADAR_CX, RADAR_CY, RADAR_R = 360, 262, 180
+RADAR_LABEL_GAP = 24
+RADAR_LINE = 19
+
+
+def _radar_point(index: int, count: int, value: float) -> tuple[float, float]:
+    angle = -math.pi / 2 + 2 * math.pi * index / count
+    distance = RADAR_R * max(0.0, min(value, 100.0)) / 100
+    return RADAR_CX + distance * math.cos(angle), RADAR_CY + distance * math.sin(angle)
+
+
+def _points(points: Iterable[tuple[float, float]]) -> str:
+    return " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+
+
+# Repeated shapes are drawn as one path each: fewer elements make the PDF noticeably quicker to render.
+
+
+def _ring_path(points: Iterable[tuple[float, float]]) -> str:
+    return "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in points) + " Z"
+
+
+def _rects_path(rects: Iterable[tuple[float, float, float, float]]) -> str:
+    return " ".join(f"M{x:.1f},{y:.1f} h{w:.1f} v{h:.1f} h{-w:.1f} Z" for x, y, w, h in rects)
+
+
+def _circles_path(centres: Iterable[tuple[float, float]], r: float) -> str:
+    return " ".join(f"M{x - r:.1f},{y:.1f} a{r},{r} 0 1,0 {2 * r},0 a{r},{r} 0 1,0 {-2 * r},0 Z" for x, y in centres)
+
+
+def _radar_label(index: int, count: int, title: str, figures: str) -> list[str]:
+    angle = -math.pi / 2 + 2 * math.pi * index / count
+    cos, sin = math.cos(angle), math.sin(angle)
+    x = RADAR_CX + (RADAR_R + RADAR_LABEL_GAP) * cos
+    y = RADAR_CY + (RADAR_R + RADAR_LABEL_GAP) * sin
+    anchor = "start" if cos > 0.3 else "end" if cos < -0.3 else "middle"
+    lines = textwrap.wrap(title, 17) or [title]
+    count_lines = len(lines) + 1
+    if sin < -0.3:  # above the centre: the block ends just above the axis end
+        top = y - (count_lines - 1) * RADAR_LINE
+    elif sin > 0.3:  # below: the block starts just below it
+        top = y + RADAR_LINE - 2
+    else:
+        top = y - (count_lines - 1) * RADAR_LINE / 2 + 5
+    parts = [_text(x, top + i * RADAR_LINE, line, LABEL, anchor, font_weight="bold") for i, line in enumerate(lines)]
+    parts.append(_text(x, top + len(lines) * RADAR_LINE, figures, FIGURE, anchor, fill=GREY))
+    return parts
+
+
+def radar_chart(score: AssessmentScore) -> Markup:
+    """Eight axes (one per domain), readiness now as a solid blue shape and the six-month target as a dashed
+    green outline, with gridlines at 25, 50, 75 and 100%."""
+    domains = score.domains
+    count = len(domains)
+    body: list[str] = []
+    rings = " ".join(_ring_path(_radar_point(i, count, level) for i in range(count)) for level in (25, 50, 75))
+    body.append(f'<path class="app-chart__grid" d="{rings}" fill="none" stroke="{GRID}" stroke-width="1"/>')
+    outer = _ring_path(_radar_point(i, count, 100) for i in range(count))
+    axes = " ".join(
+        f"M{RADAR_CX},{RADAR_CY} L{x:.1f},{y:.1f}" for x, y in (_radar_point(i, count, 100) for i in range(count))
+    )
+    body.append(
+        f'<path class="app-chart__grid" d="{outer} {axes}" fill="none" stroke="{GRID_STRONG}" stroke-width="1"/>'
+    )
+    now = [_radar_point(i, count, d.now) for i, d in enumerate(domains)]
+    target = [_radar_point(i, count, d.target) for i, d in enumerate(domains)]
+    body.append(
+        f'<polygon class="app-chart__now" points="{_points(now)}" fill="{BLUE}" fill-opacity="0.18" '
+        f'stroke="{BLUE}" stroke-width="3" stroke-linejoin="round"/>'
+    )
+    body.append(
+        f'<polygon class="app-chart__target" points="{_points(target)}" fill="none" stroke="{GREEN}" '
+        f'stroke-width="3" stroke-dasharray="{TARGET_DASH}" stroke-linejoin="round"/>'
+    )
+    body.append(f'<path d="{_circles_path(now, 5)}" fill="{BLUE}" stroke="#ffffff" stroke-width="1.5"/>')
+    squares = _rects_path((x - 5, y - 5, 10, 10) for x, y in target)
+    body.append(f'<path d="{squares}" fill="#ffffff" stroke="{GREEN}" stroke-width="2.5"/>')
+    # Scale labels on top, midway between the first two axes (away from the point markers), on a pale backing.
+    ticks = []
+    for level in (25, 50, 75, 100):
+        (x0, y0), (x1, y1) = _radar_point(0, count, level), _radar_point(1 % count, count, level)
+        ticks.append(((x0 + x1) / 2, (y0 + y1) / 2, level))
+    backing = _rects_path((x - 19, y - 9, 38, 17) for x, y, _ in ticks)
+    body.append(f'<path d="{backing}" fill="#ffffff" fill-opacity="0.85"/>')
+    body.extend(_text(x, y + 5, f"{level}%", TICK, "middle", fill=GREY) for x, y, level in ticks)
+    for i, d in enumerate(domains):
+        body.extend(_radar_label(i, count, d.domain.title, f"{percent(d.now)} → {percent(d.target)}"))
+
+    # Legend, under the chart: a solid line with a round marker, a dashed line with a square one.
+    legend_y = RADAR_HEIGHT - 22
+    body.append(
+        f'<line x1="170" y1="{legend_y}" x2="214" y2="{legend_y}" stroke="{BLUE}" stroke-width="3"/>'
+        f'<circle cx="192" cy="{legend_y}" r="5" fill="{BLUE}" stroke="#ffffff" stroke-width="1.5"/>'
+    )
+    body.append(_text(222, legend_y + 6, "Now"))
+    body.append(
+        f'<line x1="330" y1="{legend_y}" x2="374" y2="{legend_y}" stroke="{GREEN}" stroke-width="3" '
+        f'stroke-dasharray="{TARGET_DASH}"/>'
+        f'<rect x="347" y="{legend_y - 5}" width="10" height="10" fill="#ffffff" stroke="{GREEN}" stroke-width="2.5"/>'
+    )
+    body.append(_text(382, legend_y + 6, "Six-month target"))
+
+    title = "Readiness by domain, now and at the six-month target"
+    desc = (
+        f"Radar chart of {count} domains on a scale of 0 to 100%. Overall readiness now {percent(score.now)}, "
+        f"at target {percent(score.target)}. " + _figures(score)
+    )
+    return _svg("radar", RADAR_WIDTH, RADAR_HEIGHT, title, desc, body)
+
+
+# Gaps --------------------------------------------------------------------------------------------------------------
+
+GAP_WIDTH = 720
+GAP_LABEL_RIGHT = 226
+GAP_BAR_LEFT, GAP_BAR_WIDTH = 236, 340
+GAP_VALUE_LEFT = GAP_BAR_LEFT + GAP_BAR_WIDTH + 12
+GAP_BAR_HEIGHT = 22
+GAP_LINE = 19
+GAP_TOP = 76
+HATCH = "gap-chart-hatch"
+
+
+def _x(value: float) -> float:
+    return GAP_BAR_LEFT + GAP_BAR_WIDTH * max(0.0, min(value, 100.0)) / 100
+
+
+def gap_chart(score: AssessmentScore) -> Markup:
+    """One horizontal bar per domain: readiness now as a solid blue bar, the gap to the six-month target as a
+    hatched yellow extension, and a dark marker at the target."""
+    rows = [(d, textwrap.wrap(d.domain.title, 26) or [d.domain.title]) for d in score.domains]
+    heights = [max(42, GAP_LINE * len(lines) + 10) for _, lines in rows]
+    height = GAP_TOP + sum(heights) + 8
+    bottom = GAP_TOP + sum(heights)
+
+    body = [
+        "<defs>"
+        f'<pattern id="{HATCH}" patternUnits="userSpaceOnUse" width="8" height="8" '
+        'patternTransform="rotate(45)">'
+        f'<rect x="0" y="0" width="8" height="8" fill="{YELLOW}"/>'
+        f'<rect x="0" y="0" width="3" height="8" fill="{TEXT}" fill-opacity="0.55"/>'
+        "</pattern>"
+        "</defs>"
+    ]
+    # Legend.
+    body.append(f'<rect x="{GAP_BAR_LEFT}" y="8" width="24" height="16" fill="{BLUE}"/>')
+    body.append(_text(GAP_BAR_LEFT + 30, 22, "Now"))
+    body.append(
+        f'<rect x="{GAP_BAR_LEFT + 80}" y="8" width="24" height="16" fill="url(#{HATCH})" '
+        f'stroke="{TEXT}" stroke-width="1"/>'
+    )
+    body.append(_text(GAP_BAR_LEFT + 110, 22, "Gap to target"))
+    body.append(
+        f'<line x1="{GAP_BAR_LEFT + 222}" y1="6" x2="{GAP_BAR_LEFT + 222}" y2="26" stroke="{TEXT}" stroke-width="3"/>'
+    )
+    body.append(_text(GAP_BAR_LEFT + 230, 22, "Six-month target"))
+
+    # Scale and gridlines.
+    light, strong = [], []
+    for level in (0, 25, 50, 75, 100):
+        x = _x(level)
+        body.append(_text(x, GAP_TOP - 10, f"{level}%", TICK, "middle", fill=GREY))
+        (strong if level in (0, 100) else light).append(f"M{x:.1f},{GAP_TOP - 4} V{bottom}")
+    body.append(f'<path class="app-chart__grid" d="{" ".join(light)}" fill="none" stroke="{GRID}" stroke-width="1"/>')
+    body.append(
+        f'<path class="app-chart__grid" d="{" ".join(strong)}" fill="none" stroke="{GRID_STRONG}" stroke-width="1"/>'
+    )
+
+    now_bars, gap_bars, markers = [], [], []
+    y = GAP_TOP
+    for (d, lines), row_height in zip(rows, heights, strict=True):
+        bar_y = y + (row_height - GAP_BAR_HEIGHT) / 2
+        middle = y + row_height / 2
+        label_top = middle - (len(lines) - 1) * GAP_LINE / 2 + 6
+        for i, line in enumerate(lines):
+            body.append(_text(GAP_LABEL_RIGHT, label_top + i * GAP_LINE, line, LABEL, "end"))
+        now_x, target_x = _x(d.now), _x(d.target)
+        if now_x > GAP_BAR_LEFT:
+            now_bars.append((GAP_BAR_LEFT, bar_y, now_x - GAP_BAR_LEFT, GAP_BAR_HEIGHT))
+        if target_x > now_x:
+            gap_bars.append((now_x, bar_y, target_x - now_x, GAP_BAR_HEIGHT))
+        markers.append(f"M{target_x:.1f},{bar_y - 5:.1f} V{bar_y + GAP_BAR_HEIGHT + 5:.1f}")
+        body.append(_text(GAP_VALUE_LEFT, middle + 5, f"{percent(d.now)} → {percent(d.target)} (+{d.gap:.0f})", FIGURE))
+        y += row_height
+    if now_bars:
+        body.append(f'<path class="app-chart__now" d="{_rects_path(now_bars)}" fill="{BLUE}"/>')
+    if gap_bars:
+        body.append(
+            f'<path class="app-chart__gap" d="{_rects_path(gap_bars)}" fill="url(#{HATCH})" '
+            f'stroke="{TEXT}" stroke-width="1"/>'
+        )
+    body.append(
+        f'<path class="app-chart__target" d="{" ".join(markers)}" fill="none" stroke="{TEXT}" stroke-width="3"/>'
+    )
+
+    title = "Gap between readiness now and the six-month target, by domain"
+    desc = (
+        f"Bar chart of {len(rows)} domains on a scale of 0 to 100%: each bar shows readiness now, "
+        f"extended by the gap to the six-month target. " + _figures(score)
+    )
+    return _svg("gap", GAP_WIDTH, height, title, desc, body)

@@ -1,0 +1,263 @@
+"""The readiness report: one template for the HTML print view and the A4 PDF (WeasyPrint).
+
+The PDF uses a print stylesheet of our own (app/static/report.css), parsed once and reused, and a URL fetcher
+that serves files from the static folder only: anything else is refused at once rather than waited for.
+"""
+
+import mimetypes
+import re
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from flask import render_template
+from markupsafe import Markup
+
+from ..config import PROJECT_ROOT
+from ..models import Assessment, PlanAction
+from ..questionnaires import Question, Questionnaire
+from ..templating import render_markdown
+from . import charts
+from .assessments import questionnaire_for, score
+from .planning import MONTHS
+from .plans import by_month, progress_counts, visible_actions
+from .scoring import AssessmentScore, DomainScore, QuestionScore
+
+STATIC_DIR = PROJECT_ROOT / "app" / "static"
+STYLESHEET = STATIC_DIR / "report.css"
+SCORING_METHOD = PROJECT_ROOT / "docs" / "scoring.md"
+TOP_GAPS = 5
+# Tagged PDF (structure tree, alternative text for the charts from their <title>) with PDF/UA-1 metadata.
+PDF_OPTIONS = {"pdf_variant": "pdf/ua-1"}
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    question: Question
+    now: str
+    now_text: str
+    target: str
+    target_text: str
+    note: str
+
+
+@dataclass(frozen=True)
+class DomainSection:
+    score: DomainScore
+    rows: list[AnswerRow]
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    title: str
+    owner: str
+    status: str
+    domain: str
+    note: str
+    gap_closed: bool
+
+
+@dataclass(frozen=True)
+class Month:
+    label: str
+    actions: list[ActionRow]
+
+
+@dataclass(frozen=True)
+class MethodSection:
+    heading: str
+    body: Markup
+
+
+@dataclass(frozen=True)
+class Report:
+    assessment: Assessment
+    questionnaire: Questionnaire
+    score: AssessmentScore
+    pcn_name: str
+    ods_code: str
+    icb_name: str
+    completed_on: str
+    completed_by: str
+    completed_by_role: str
+    produced_on: str
+    radar_chart: Markup
+    gap_chart: Markup
+    top_gaps: list[tuple[DomainScore, QuestionScore]]
+    domains: list[DomainSection]
+    months: list[Month]
+    action_count: int
+    progress: dict[str, int]
+    method_title: str
+    method: list[MethodSection]
+
+
+def long_date(value: date | datetime | None) -> str:
+    return f"{value.day} {value:%B %Y}" if value else ""
+
+
+def report_context(assessment: Assessment) -> Report:
+    """Everything the report shows, worked out here so the template only lays it out."""
+    questionnaire = questionnaire_for(assessment)
+    result = score(assessment)
+    actions = visible_actions(assessment)
+    grouped = by_month(actions)
+    months = [Month(f"Month {m}", [_action_row(a, questionnaire) for a in grouped[m]]) for m in MONTHS]
+    if grouped[None]:
+        months.append(Month("Later", [_action_row(a, questionnaire) for a in grouped[None]]))
+    method_title, method = scoring_method()
+    pcn, user = assessment.pcn, assessment.started_by
+    return Report(
+        assessment=assessment,
+        questionnaire=questionnaire,
+        score=result,
+        pcn_name=pcn.name,
+        ods_code=pcn.ods_code or "",
+        icb_name=pcn.area.name if pcn.area else "",
+        completed_on=long_date(assessment.completed_at),
+        completed_by=user.name,
+        completed_by_role=user.role_label,
+        produced_on=long_date(date.today()),
+        radar_chart=charts.radar_chart(result),
+        gap_chart=charts.gap_chart(result),
+        top_gaps=result.top_gaps(TOP_GAPS),
+        domains=[DomainSection(d, [_answer_row(q) for q in d.questions]) for d in result.domains],
+        months=months,
+        action_count=len(actions),
+        progress=progress_counts(actions),
+        method_title=method_title,
+        method=method,
+    )
+
+
+def _answer_row(q: QuestionScore) -> AnswerRow:
+    levels = q.question.levels
+    if q.answer.current_unsure:
+        now, now_text = "Not sure", "Counted as level 0 until the PCN finds out."
+    else:
+        now, now_text = f"Level {q.current}", levels.get(q.current, "")
+    if q.answer.target_unsure:
+        target, target_text = "Not sure", f"Counted as no planned change (level {q.target})."
+    elif q.target == q.current and not q.answer.current_unsure:
+        target, target_text = f"Level {q.target}", "No change planned."
+    else:
+        target, target_text = f"Level {q.target}", levels.get(q.target, "")
+    return AnswerRow(q.question, now, now_text, target, target_text, q.answer.note)
+
+
+def _action_row(action: PlanAction, questionnaire: Questionnaire) -> ActionRow:
+    domain = questionnaire.domain(action.domain_id) if action.domain_id else None
+    return ActionRow(
+        title=action.title,
+        owner=action.owner,
+        status=action.status_label,
+        domain=domain.title if domain else "General",
+        note=action.note,
+        gap_closed=action.gap_closed,
+    )
+
+
+# The scoring method is written once, in docs/scoring.md; the report prints it.
+
+_method_cache: dict[tuple[Path, float], tuple[str, list[MethodSection]]] = {}
+
+
+def scoring_method(path: Path = SCORING_METHOD) -> tuple[str, list[MethodSection]]:
+    """The document's title and its "## " sections, each body rendered with the app's Markdown filter."""
+    key = (path, path.stat().st_mtime)
+    if key not in _method_cache:
+        title, sections, heading, lines = "", [], None, []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("# ") and not title:
+                title = line[2:].strip()
+            elif line.startswith("## "):
+                if heading is not None or any(s.strip() for s in lines):
+                    sections.append(MethodSection(heading or "", render_markdown("\n".join(lines))))
+                heading, lines = line[3:].strip(), []
+            else:
+                lines.append(line)
+        sections.append(MethodSection(heading or "", render_markdown("\n".join(lines))))
+        _method_cache.clear()
+        _method_cache[key] = (title or "How readiness is scored", sections)
+    return _method_cache[key]
+
+
+# Rendering ---------------------------------------------------------------------------------------------------------
+
+
+def render_report_html(assessment: Assessment, for_pdf: bool = False) -> str:
+    """The report as HTML: for the PDF it links no stylesheet (the parsed one is passed to WeasyPrint)."""
+    return render_template("reports/report.html", report=report_context(assessment), for_pdf=for_pdf)
+
+
+def pdf_filename(assessment: Assessment) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", assessment.pcn.name.lower()).strip("-") or "pcn"
+    when = (assessment.completed_at or datetime.now()).date().isoformat()
+    return f"{slug}-readiness-report-{when}.pdf"
+
+
+def _local_fetcher_class():
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class LocalFilesOnly(URLFetcher):
+        """Serves files under the static folder; refuses every other URL at once (no network waits)."""
+
+        def fetch(self, url, headers=None):
+            if url.startswith("file:"):
+                from urllib.request import url2pathname
+
+                path = Path(url2pathname(url.split("?")[0].split("#")[0].removeprefix("file:"))).resolve()
+                if path.is_relative_to(STATIC_DIR) and path.is_file():
+                    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                    return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": content_type})
+            raise ValueError(f"refused: the report loads local files only ({url[:80]})")
+
+    return LocalFilesOnly
+
+
+class _Renderer:
+    """WeasyPrint objects kept between renders: the fetcher, fonts and the stylesheet, parsed once.
+
+    WeasyPrint is imported on first use: it takes half a second, which every other page and command can skip.
+    """
+
+    def __init__(self):
+        import weasyprint
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.weasyprint = weasyprint
+        self.fetcher = _local_fetcher_class()(timeout=1)
+        self.fonts = FontConfiguration()
+        self.stylesheet = None
+        self.stylesheet_mtime = None
+        # One render at a time per process: the shared font configuration is not meant for concurrent use.
+        self.lock = threading.Lock()
+
+    def css(self):
+        mtime = STYLESHEET.stat().st_mtime
+        if self.stylesheet is None or mtime != self.stylesheet_mtime:  # re-parsed only when the file changes
+            self.stylesheet = self.weasyprint.CSS(
+                filename=str(STYLESHEET), url_fetcher=self.fetcher, font_config=self.fonts
+            )
+            self.stylesheet_mtime = mtime
+        return self.stylesheet
+
+    def pdf(self, html: str) -> bytes:
+        with self.lock:
+            document = self.weasyprint.HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=self.fetcher)
+            return document.write_pdf(stylesheets=[self.css()], font_config=self.fonts, **PDF_OPTIONS)
+
+
+_renderer: _Renderer | None = None
+
+
+def _get_renderer() -> _Renderer:
+    global _renderer
+    if _renderer is None:
+        _renderer = _Renderer()
+    return _renderer
+
+
+def render_pdf(assessment: Assessment) -> bytes:
+    return _get_renderer().pdf(render_report_html(assessment, for_pdf=True))
