@@ -1,13 +1,14 @@
 """A domain page's form, built from the questionnaire data: two radios and a note per question."""
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, TextAreaField
+from wtforms import HiddenField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import Length, Optional
 
 from ..questionnaires import Domain, Question
 from ..services.assessments import target_error
 from ..services.scoring import AnswerValue
+from .fields import ChoiceRadioField
 from .widgets import NhsRadios, NhsTextarea
 
 NOT_SURE = "not-sure"
@@ -15,7 +16,7 @@ NOTE_MAX = 2000
 NOTE_HINT = "Organisational information only: do not include anything about individual patients."
 
 
-class LevelField(RadioField):
+class LevelField(ChoiceRadioField):
     """Levels 0-4, each showing its descriptor, plus "Not sure"."""
 
     widget = NhsRadios()
@@ -23,12 +24,14 @@ class LevelField(RadioField):
     def __init__(self, label, question: Question, **kwargs):
         choices = [SelectChoice(str(level), f"Level {level}") for level in sorted(question.levels)]
         choices.append(SelectChoice(NOT_SURE, "Not sure"))
-        super().__init__(label, choices=choices, validators=[Optional()], validate_choice=False, **kwargs)
+        super().__init__(
+            label,
+            choices=choices,
+            validators=[Optional()],
+            invalid_message="Select one of the levels shown, or Not sure",
+            **kwargs,
+        )
         self.hints = {str(level): text for level, text in question.levels.items()}
-
-    def pre_validate(self, form) -> None:
-        if self.data and self.data not in {choice.value for choice in self.choices}:
-            raise ValidationError("Select one of the levels shown, or Not sure")
 
 
 def field_names(question: Question) -> tuple[str, str, str]:
