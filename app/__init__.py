@@ -49,11 +49,16 @@ def _error_pages(app: Flask) -> None:
         403: ("You do not have permission to see this page", "If you think you should, ask your administrator."),
         404: ("Page not found", "If you typed the web address, check it is correct."),
         405: ("Sorry, there is a problem with your request", "Go back and try again."),
+        413: (
+            "What you sent is too large",
+            "Notes and descriptions have a limit of 2,000 characters. Go back, shorten them and try again.",
+        ),
         500: ("Sorry, there is a problem with the service", "Try again later. Your saved answers are safe."),
     }
     for code, (title, body) in messages.items():
 
         def handler(error, title=title, body=body, code=code):
+            db.session.rollback()  # a failed statement must not stop the error page itself from loading the user
             return render_template("errors/error.html", title=title, body=body), code
 
         app.register_error_handler(code, handler)

@@ -35,7 +35,10 @@ def build_config(instance_path: Path) -> dict:
         "SESSION_COOKIE_SECURE": env not in ("development", "testing"),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": env not in ("development", "testing"),
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+        # The cookie outlives the idle timeout, so a user whose session ended is still known when they come back
+        # and what they typed can be given back to them alone.
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
         # Idle time after which a signed-in user must sign in again (their typed input is kept).
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "60")),
         # The CSRF token lives as long as the session; an idle timeout handles staleness instead.

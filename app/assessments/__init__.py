@@ -64,7 +64,8 @@ def domain_page(assessment_id: int, domain_id: str):
     if request.method == "POST":
         form = build_domain_form(domain, formdata=request.form)
         later = "later" in request.form
-        if form.validate_answers(require_all=not later):
+        # Once confirmed, an assessment stays complete: every change must still answer every question.
+        if form.validate_answers(require_all=not later or assessment.is_completed):
             try:
                 service.save_domain(
                     assessment, domain, form.answer_values(), _revision(form.revision.data), current_user

@@ -1,10 +1,12 @@
 """Signing in and out, the session idle timeout, and keeping input typed as a session ends."""
 
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from ..access import public
 from ..extensions import login_manager
@@ -24,10 +26,13 @@ def load_user(user_id: str):
 
 
 def _safe_next(target: str | None) -> str | None:
-    # Only local paths, so the sign-in page cannot be used to send people elsewhere.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """Only a path on this site, so the sign-in page cannot be used to send people elsewhere."""
+    if not target or any(ch.isspace() or ord(ch) < 32 or ch == "\\" for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -61,20 +66,37 @@ def sign_out():
     return redirect(url_for("auth.sign_in"))
 
 
-def _keep_posted_input():
-    """A POST that arrived after the session ended: keep its input and send the user to sign in."""
-    user_id = session.pop("expired_user_id", None)
-    if request.method == "POST" and request.form:
-        session["pending_input"] = pending_input.stash(request.path, request.form, user_id)
+def _accepts_get(path: str) -> bool:
+    try:
+        current_app.url_map.bind_to_environ(request.environ).match(path, method="GET")
+    except HTTPException:
+        return False
+    return True
+
+
+def _keep_posted_input(user_id: int | None):
+    """A request that arrived after the session ended: send the user to sign in, keeping what they had typed.
+
+    Input is kept only for a known user (the one whose session just ended), so strangers cannot fill the store,
+    and they come back to the page they were on (or home, if that address only takes a form).
+    """
+    if request.method != "POST":
+        next_path = request.full_path if request.query_string else request.path
+        flash("Sign in to continue.")
+        return redirect(url_for("auth.sign_in", next=next_path))
+    next_path = request.path if _accepts_get(request.path) else url_for("main.home")
+    token = pending_input.stash(request.path, request.form, user_id) if user_id is not None else None
+    if token:
+        session["pending_input"] = token
         flash(SIGNED_OUT_KEPT)
-        return redirect(url_for("auth.sign_in", next=request.path))
-    flash("Sign in to continue.")
-    return redirect(url_for("auth.sign_in", next=request.full_path if request.query_string else request.path))
+    else:
+        flash("Your session ended. Sign in again to continue.")
+    return redirect(url_for("auth.sign_in", next=next_path))
 
 
 @login_manager.unauthorized_handler
 def unauthorized():
-    return _keep_posted_input()
+    return _keep_posted_input(session.pop("expired_user_id", None))
 
 
 def init_app(app: Flask) -> None:
@@ -102,9 +124,10 @@ def init_app(app: Flask) -> None:
             return render_template("auth/sign_in.html", form=form, wrong=False, message=""), 400
         # The session (and its token) is gone: treat it as an ended session and keep what was typed.
         if not current_user.is_authenticated:
-            return _keep_posted_input()
-        if request.method == "POST" and request.form:
-            session["pending_input"] = pending_input.stash(request.path, request.form, current_user.id)
+            return _keep_posted_input(session.pop("expired_user_id", None))
+        token = pending_input.stash(request.path, request.form, current_user.id) if _accepts_get(request.path) else None
+        if token:
+            session["pending_input"] = token
             flash("This page had been open too long to save safely. Check your answers and save again.")
             return redirect(request.path)
         return render_template(

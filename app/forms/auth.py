@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length, Regexp
 
+from .fields import clean_text
 from .widgets import NhsEmailInput, NhsPasswordInput
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.org"
@@ -15,7 +16,7 @@ class SignInForm(FlaskForm):
             Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=EMAIL_FORMAT),
             Length(max=254, message="Email address must be 254 characters or fewer"),
         ],
-        filters=[lambda value: value.strip() if value else value],
+        filters=[clean_text],
         widget=NhsEmailInput(),
     )
     password = PasswordField(

@@ -8,10 +8,11 @@ from wtforms.validators import Length, Optional
 from ..questionnaires import Domain, Question
 from ..services.assessments import target_error
 from ..services.scoring import AnswerValue
-from .fields import ChoiceRadioField
+from .fields import ChoiceRadioField, clean_text
 from .widgets import NhsRadios, NhsTextarea
 
 NOT_SURE = "not-sure"
+LEVEL_VALUES = {str(level): level for level in range(5)}
 NOTE_MAX = 2000
 NOTE_HINT = "Organisational information only: do not include anything about individual patients."
 
@@ -51,11 +52,11 @@ class DomainForm(FlaskForm):
         for question in self.domain.questions:
             now, target, note = self.question_fields(question)
             values[question.id] = AnswerValue(
-                current=int(now.data) if now.data and now.data != NOT_SURE else None,
+                current=LEVEL_VALUES.get(now.data),  # anything but a level is None; validation has said so
                 current_unsure=now.data == NOT_SURE,
-                target=int(target.data) if target.data and target.data != NOT_SURE else None,
+                target=LEVEL_VALUES.get(target.data),
                 target_unsure=target.data == NOT_SURE,
-                note=(note.data or "").strip(),
+                note=note.data or "",
             )
         return values
 
@@ -103,6 +104,7 @@ def build_domain_form(domain: Domain, formdata=None, data: dict | None = None) -
         attributes[note] = TextAreaField(
             "Note (optional)",
             description=NOTE_HINT,
+            filters=[clean_text],
             validators=[Length(max=NOTE_MAX, message=f"Note must be {NOTE_MAX} characters or fewer")],
             widget=NhsTextarea(),
         )

@@ -1,4 +1,4 @@
-"""Fields whose every message is written for people, not for developers."""
+"""Fields whose every message is written for people, not for developers, and a filter for typed text."""
 
 from wtforms import IntegerField, RadioField, SelectField
 from wtforms.validators import StopValidation, ValidationError
@@ -32,3 +32,8 @@ class WholeNumberField(IntegerField):
     def pre_validate(self, form) -> None:
         if self.process_errors:
             raise StopValidation()
+
+
+def clean_text(value):
+    """Typed text, trimmed, without NUL characters (which some databases refuse)."""
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value

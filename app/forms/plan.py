@@ -8,15 +8,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from ..models import ACTION_STATUS_LABELS
 from ..questionnaires import Questionnaire
 from ..services.plans import ActionChange
-from .fields import ChoiceField, ChoiceRadioField, WholeNumberField
+from .fields import ChoiceField, ChoiceRadioField, WholeNumberField, clean_text
 from .widgets import NhsInput, NhsRadios, NhsSelect, NhsTextarea
 
 LATER = "later"
+TITLE_MAX = 300
 TEXT_HINT = "Organisational information only: do not include anything about individual patients."
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class ActionForm(FlaskForm):
@@ -24,16 +21,16 @@ class ActionForm(FlaskForm):
         "Action",
         validators=[
             DataRequired("Enter what the action is"),
-            Length(max=200, message="Action must be 200 characters or fewer"),
+            Length(max=TITLE_MAX, message=f"Action must be {TITLE_MAX} characters or fewer"),
         ],
-        filters=[_strip],
+        filters=[clean_text],
         widget=NhsInput(),
     )
     description = TextAreaField(
         "What to do (optional)",
         description=TEXT_HINT,
         validators=[Length(max=2000, message="What to do must be 2000 characters or fewer")],
-        filters=[_strip],
+        filters=[clean_text],
         widget=NhsTextarea(),
     )
     owner = StringField(
@@ -43,7 +40,7 @@ class ActionForm(FlaskForm):
             DataRequired("Enter who owns this action"),
             Length(max=120, message="Owner must be 120 characters or fewer"),
         ],
-        filters=[_strip],
+        filters=[clean_text],
         widget=NhsInput(),
     )
     month = ChoiceField(
@@ -65,7 +62,7 @@ class ActionForm(FlaskForm):
         "Progress note (optional)",
         description=TEXT_HINT,
         validators=[Length(max=2000, message="Progress note must be 2000 characters or fewer")],
-        filters=[_strip],
+        filters=[clean_text],
         widget=NhsTextarea(),
     )
     revision = HiddenField()

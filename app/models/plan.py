@@ -46,7 +46,7 @@ class PlanAction(Base):
     domain_id: Mapped[str | None] = mapped_column(String(100))
     question_id: Mapped[str | None] = mapped_column(String(100))
     step: Mapped[int | None] = mapped_column(SmallInteger)
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     owner: Mapped[str] = mapped_column(String(120), default="")
     month: Mapped[int | None] = mapped_column(SmallInteger)

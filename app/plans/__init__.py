@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from ..access import PCN_ROLES, roles
+from ..auth import restored_input
 from ..forms.plan import ActionForm, NewActionForm, PlanSettingsForm
 from ..forms.simple import ConfirmForm
 from ..queries.assessments import get_assessment_for
@@ -32,8 +33,7 @@ def _plan_assessment(assessment_id: int):
 
 
 def _action(assessment, action_id: int):
-    action = next((a for a in assessment.actions if a.id == action_id and not a.removed), None)
-    return action or abort(404)
+    return next((a for a in assessment.actions if a.id == action_id and not a.removed), None)
 
 
 @bp.route("/<int:assessment_id>/plan")
@@ -79,19 +79,26 @@ def regenerate(assessment_id: int):
     return redirect(url_for(".plan", assessment_id=assessment.id))
 
 
-@bp.route("/<int:assessment_id>/plan/settings", methods=["POST"])
+@bp.route("/<int:assessment_id>/plan/settings", methods=["GET", "POST"])
 @roles(*PCN_ROLES)
 def settings(assessment_id: int):
     assessment, early = _plan_assessment(assessment_id)
     if early:
         return early
-    form = PlanSettingsForm()
+    kept = restored_input(request.path) if request.method == "GET" else None
+    if request.method == "POST":
+        form = PlanSettingsForm()
+    elif kept is not None:
+        form = PlanSettingsForm(formdata=kept)
+    else:
+        questionnaire = assessment_service.questionnaire_for(assessment)
+        form = PlanSettingsForm(data={"max_per_month": plans.max_per_month(assessment, questionnaire)})
     if form.validate_on_submit():
         plans.set_max_per_month(assessment, form.max_per_month.data)
         assessment_service.regenerate_plan(assessment)
         flash(f"Actions are now scheduled with at most {form.max_per_month.data} a month.")
         return redirect(url_for(".plan", assessment_id=assessment.id))
-    return render_template("plans/settings.html", assessment=assessment, form=form), 200
+    return render_template("plans/settings.html", assessment=assessment, form=form, restored=kept is not None)
 
 
 @bp.route("/<int:assessment_id>/plan/actions/<int:action_id>", methods=["GET", "POST"])
@@ -101,27 +108,50 @@ def edit_action(assessment_id: int, action_id: int):
     if early:
         return early
     action = _action(assessment, action_id)
+    if action is None:
+        if request.method != "POST":
+            abort(404)
+        # A colleague removed it while this person was editing: keep what they typed, offer to add it back.
+        form = _new_action_form(assessment, request.form)
+        form.domain.data = request.form.get("domain") or "none"
+        return render_template(
+            "plans/action.html", assessment=assessment, action=None, form=form, removed=True,
+            form_action=url_for(".add_action", assessment_id=assessment.id),
+        ), 409  # fmt: skip
     conflict = None
+    kept = restored_input(request.path) if request.method == "GET" else None
     if request.method == "POST":
         form = ActionForm()
         if form.validate_on_submit():
             try:
-                revision = int(form.revision.data or -1)
-            except ValueError:
-                revision = -1
-            try:
-                plans.update_action(action, form.change(), revision, current_user)
+                plans.update_action(action, form.change(), _revision(form.revision.data), current_user)
             except plans.StaleAction as stale:
                 conflict = stale.action
                 form.revision.data = str(stale.action.revision)
             else:
                 flash(f"Action saved: {action.title}")
                 return redirect(url_for(".plan", assessment_id=assessment.id, _anchor=f"action-{action.id}"))
+    elif kept is not None:
+        form = ActionForm(formdata=kept)
     else:
         form = ActionForm(data=ActionForm.data_for(action))
-    return render_template("plans/action.html", assessment=assessment, action=action, form=form, conflict=conflict), (
-        409 if conflict else 200
-    )
+    return render_template(
+        "plans/action.html", assessment=assessment, action=action, form=form, conflict=conflict,
+        restored=kept is not None,
+    ), (409 if conflict else 200)  # fmt: skip
+
+
+def _revision(raw: str | None) -> int:
+    try:
+        return int(raw or -1)
+    except ValueError:
+        return -1  # a tampered value can never match, so it is treated as stale
+
+
+def _new_action_form(assessment, formdata=None) -> NewActionForm:
+    form = NewActionForm(formdata=formdata, data={"status": "not_started", "month": "1"} if formdata is None else None)
+    form.set_domains(assessment_service.questionnaire_for(assessment))
+    return form
 
 
 @bp.route("/<int:assessment_id>/plan/actions/new", methods=["GET", "POST"])
@@ -130,14 +160,15 @@ def add_action(assessment_id: int):
     assessment, early = _plan_assessment(assessment_id)
     if early:
         return early
-    questionnaire = assessment_service.questionnaire_for(assessment)
-    form = NewActionForm(data={"status": "not_started", "month": "1"} if request.method == "GET" else None)
-    form.set_domains(questionnaire)
+    kept = restored_input(request.path) if request.method == "GET" else None
+    form = _new_action_form(assessment, request.form if request.method == "POST" else kept)
     if form.validate_on_submit():
         action = plans.add_action(assessment, form.change(), form.domain_id, current_user)
         flash(f"Action added: {action.title}")
         return redirect(url_for(".plan", assessment_id=assessment.id, _anchor=f"action-{action.id}"))
-    return render_template("plans/action.html", assessment=assessment, action=None, form=form, conflict=None)
+    return render_template(
+        "plans/action.html", assessment=assessment, action=None, form=form, restored=kept is not None
+    )
 
 
 @bp.route("/<int:assessment_id>/plan/actions/<int:action_id>/remove", methods=["GET", "POST"])
@@ -146,7 +177,7 @@ def remove_action(assessment_id: int, action_id: int):
     assessment, early = _plan_assessment(assessment_id)
     if early:
         return early
-    action = _action(assessment, action_id)
+    action = _action(assessment, action_id) or abort(404)
     form = ConfirmForm()
     if form.validate_on_submit():
         title = action.title

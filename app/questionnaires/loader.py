@@ -10,6 +10,8 @@ import yaml
 from .schema import LEVELS, STEPS, Action, Band, Domain, Question, Questionnaire
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Longest text each field may hold: what the database columns and generated plan titles have room for.
+MAX_LENGTH = {"id": 80, "version": 40, "text": 250, "title": 150, "owner": 100, "name": 60}
 KINDS = ("core", "supplement")
 
 TOP_FIELDS = {
@@ -101,7 +103,11 @@ class _Checker:
         if not isinstance(value, str | int | float) or isinstance(value, bool) or not str(value).strip():
             self.add(mapping.key_lines[key], f"'{key}' in {what} must be non-empty text")
             return ""
-        return str(value).strip()
+        text = str(value).strip()
+        limit = MAX_LENGTH.get(key)
+        if limit and len(text) > limit:
+            self.add(mapping.key_lines[key], f"'{key}' in {what} is {len(text)} characters: the most is {limit}")
+        return text
 
     def number(self, mapping: _Mapping, key: str, what: str, default: float, low: float, high: float) -> float:
         if key not in mapping:
@@ -127,6 +133,8 @@ class _Checker:
         if not isinstance(value, str) or not ID_PATTERN.match(value):
             self.add(line, f"id '{value}' in {what} must be lower-case letters, digits and hyphens")
             return str(value)
+        if len(value) > MAX_LENGTH["id"]:
+            self.add(line, f"id '{value}' in {what} is longer than {MAX_LENGTH['id']} characters")
         if value in seen:
             self.add(line, f"duplicate id '{value}' (first at line {seen[value]})")
         else:
@@ -159,6 +167,9 @@ def parse_questionnaire(source: str, filename: str = "<questionnaire>") -> Quest
     if not check.fields(data, TOP_FIELDS, "the questionnaire", 1):
         raise QuestionnaireError(check.problems)
 
+    check.identifier(data, "the questionnaire", {})
+    check.text(data, "version", "the questionnaire")
+    check.text(data, "title", "the questionnaire")
     kind = data.get("kind", "core")
     if kind not in KINDS:
         check.add(data.key_lines["kind"], f"kind must be one of {', '.join(KINDS)}")

@@ -74,8 +74,10 @@ class Questionnaire:
         return self.domains[index + 1] if index + 1 < len(ids) else None
 
     def band_for(self, percent: float) -> Band:
+        """The band of a figure as people see it, rounded to a whole percent, so "75%" is never "Developing"."""
+        shown = round(percent)
         chosen = self.bands[0]
         for band in self.bands:
-            if percent >= band.min:
+            if shown >= band.min:
                 chosen = band
         return chosen

@@ -136,11 +136,11 @@ def schedule(
     load: Counter[int] = Counter()
     step_month: dict[tuple[str, int], int] = {}
     first_month: dict[str, int] = {}
-    deferred: set[str] = set()  # questions with a step already pushed to "later"
+    later_from: dict[str, int] = {}  # question -> its lowest step already put off until later
     for action in placed:
         if action.month is None:
             if action.question_id and action.step is not None:
-                deferred.add(action.question_id)
+                later_from[action.question_id] = min(later_from.get(action.question_id, 5), action.step)
             continue
         load[action.month] += 1
         if action.question_id and action.step is not None:
@@ -160,8 +160,8 @@ def schedule(
             load[1] += 1
             continue
         question = questionnaire.questions_by_id[action.question_id]
-        if action.question_id in deferred:
-            months[action.key] = None
+        if action.step > later_from.get(action.question_id, 5):
+            months[action.key] = None  # a later step never comes before an earlier one
             continue
         previous = step_month.get((action.question_id, action.step - 1))
         if previous is not None:
@@ -179,7 +179,7 @@ def schedule(
         month = next((m for m in MONTHS if m >= earliest and load[m] < max_per_month), None)
         months[action.key] = month
         if month is None:
-            deferred.add(action.question_id)
+            later_from[action.question_id] = min(later_from.get(action.question_id, 5), action.step)
             continue
         load[month] += 1
         step_month[(action.question_id, action.step)] = month

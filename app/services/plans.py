@@ -76,6 +76,7 @@ def regenerate(
             added += 1
         elif not is_pinned(stored):
             rescheduled += stored.month != months[action.key]
+            stored.revision += 1  # anyone editing the old version is told, not allowed to overwrite this
         else:
             stored.priority, stored.position = action.priority, position
             continue

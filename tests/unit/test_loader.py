@@ -110,3 +110,12 @@ def test_a_mapping_where_a_list_belongs_is_a_clear_error():
         """
     )
     assert "q.yaml:5: 'domains' must be a non-empty list" in problems_for(source)
+
+
+def test_text_longer_than_the_plan_can_hold_is_refused():
+    long_text = "Is " + "very " * 60 + "long?"
+    source = mini_source().replace("text: Leading question 1?", f"text: {long_text}")
+    line = source.splitlines().index(f"        text: {long_text}") + 1
+    assert f"q.yaml:{line}: 'text' in question 'lead-q1' is {len(long_text)} characters: the most is 250" in (
+        problems_for(source)
+    )

@@ -115,3 +115,15 @@ def test_a_lower_monthly_ceiling_reschedules_untouched_actions(completed):
     months = [a.month for a in plans.visible_actions(assessment)]
     assert all(months.count(m) <= 2 for m in range(1, 7))
     assert months.count(None) == len(months) - 12
+
+
+def test_an_edit_of_an_action_the_plan_has_since_rescheduled_is_refused(completed):
+    assessment, _, user = completed
+    untouched = plans.visible_actions(assessment)[-1]
+    seen_revision = untouched.revision
+    plans.set_max_per_month(assessment, 1)
+    assessments.regenerate_plan(assessment)
+    with pytest.raises(plans.StaleAction):
+        plans.update_action(
+            untouched, plans.ActionChange("Old copy", "", "A", 1, "not_started", ""), seen_revision, user
+        )

@@ -118,3 +118,11 @@ def test_schedule_invariants(answers, ceiling):
     assert all(months[a.key] == 1 for a in actions if a.origin == "find_out")
     expected = sum(a.target - a.current for a in answers.values() if a.current is not None and a.target is not None)
     assert len(step_actions) == expected
+
+
+def test_putting_a_step_off_until_later_keeps_the_steps_before_it():
+    actions = needed_actions(MINI, {"lead-q1": AnswerValue(current=0, target=3)})
+    placed = [Placed("lead-q1", 3, None)]  # the PCN moved step 3 to "later"
+    to_schedule = [a for a in actions if a.step != 3]
+    months = schedule(to_schedule, MINI, max_per_month=5, placed=placed)
+    assert [months["lead-q1:step-1"], months["lead-q1:step-2"]] == [1, 2]

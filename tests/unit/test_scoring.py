@@ -103,3 +103,8 @@ def test_scores_do_not_depend_on_question_order(answers, rnd):
     a, b = score_assessment(MINI, answers), score_assessment(shuffled, dict(items))
     assert a.now == pytest.approx(b.now) and a.target == pytest.approx(b.target)
     assert [d.now for d in a.domains] == pytest.approx([d.now for d in b.domains])
+
+
+def test_the_band_matches_the_figure_as_shown():
+    # 74.6% is shown as "75%", so it must be in the band that starts at 75.
+    assert MINI.band_for(74.6).name == "Established" and MINI.band_for(74.4).name == "Developing"

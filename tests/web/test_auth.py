@@ -89,3 +89,12 @@ def test_sign_in_with_csrf_protection_on(app, anon_client):
         assert response.status_code == 302 and response.location == "/"
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_next_with_hidden_characters_cannot_leave_the_site(anon_client):
+    for target in ("/%09/evil.example", "/%0d/x", "/\\evil.example", "https://evil.example/"):
+        response = anon_client.post(
+            f"/sign-in?next={target}", data={"email": "cd@example.org", "password": "demo-password"}
+        )
+        assert response.status_code == 302 and response.location == "/", target
+        anon_client.get("/sign-out")

@@ -168,3 +168,34 @@ def test_colleague_in_the_same_pcn_works_on_the_same_assessment(app, cd_client, 
     assert start(manager_client) == base
     domain = core(app).domains[0]
     assert manager_client.post(f"{base}/domains/{domain.id}", data=domain_data(domain)).status_code == 302
+
+
+def test_a_value_that_is_not_a_level_gets_a_message_not_an_error(app, cd_client):
+    base = start(cd_client)
+    domain = core(app).domains[0]
+    data = domain_data(domain)
+    data[f"{domain.questions[0].id}-now"] = "abc"
+    response = cd_client.post(f"{base}/domains/{domain.id}", data=data)
+    assert response.status_code == 200
+    assert "Select one of the levels shown, or Not sure" in error_messages(page(response))
+
+
+def test_invisible_control_characters_in_a_note_are_dropped(app, cd_client):
+    base = start(cd_client)
+    domain = core(app).domains[0]
+    response = cd_client.post(f"{base}/domains/{domain.id}", data=domain_data(domain, note="Board\x00 agreed"))
+    assert response.status_code == 302
+    with app.app_context():
+        assert {a.note for a in db.session.query(Answer)} == {"Board agreed"}
+
+
+def test_a_confirmed_assessment_keeps_every_answer(app, cd_client):
+    base = start(cd_client)
+    complete_all(cd_client, app, base)
+    cd_client.post(f"{base}/check")
+    domain = core(app).domains[0]
+    revision = page(cd_client.get(f"{base}/domains/{domain.id}")).select_one("input[name=revision]")["value"]
+    data = domain_data(domain, revision=revision)
+    del data[f"{domain.questions[0].id}-target"]
+    soup = page(cd_client.post(f"{base}/domains/{domain.id}", data={**data, "later": "1"}))
+    assert error_messages(soup) == [f"Select where you want to be in six months for: {domain.questions[0].text}"]

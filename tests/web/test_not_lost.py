@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from app.extensions import db
-from app.models import Answer
+from app.models import Answer, PendingInput
 from tests.conftest import page
 from tests.helpers import core, domain_data, start
 
@@ -75,15 +75,33 @@ def test_kept_input_is_only_given_back_to_the_person_who_typed_it(app, cd_client
     assert "Private draft" not in manager_client.get(f"{base}/domains/{domain.id}").get_data(as_text=True)
 
 
-def test_with_csrf_on_a_lost_session_still_keeps_the_input(app, anon_client):
+def test_with_csrf_on_an_ended_session_keeps_the_input_for_its_user(app, cd_client):
+    base = start(cd_client)
+    domain = core(app).domains[0]
+    path = f"{base}/domains/{domain.id}"
     app.config["WTF_CSRF_ENABLED"] = True
     try:
-        response = anon_client.post("/assessments/1/domains/leadership", data={"leadership-note": "typed"})
-        assert response.status_code == 302 and response.location.startswith("/sign-in")
-        with anon_client.session_transaction() as session:
+        token = page(cd_client.get(path)).select_one("input[name=csrf_token]")["value"]
+        with cd_client.session_transaction() as session:
+            session["last_seen"] = (datetime.now(UTC) - timedelta(hours=3)).timestamp()
+        typed = {**domain_data(domain, note="Kept with protection on"), "csrf_token": token}
+        response = cd_client.post(path, data=typed)
+        assert response.status_code == 302 and response.location == f"/sign-in?next={path}"
+        with cd_client.session_transaction() as session:
             assert session.get("pending_input")
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_a_stranger_cannot_fill_the_store_of_kept_input(app, anon_client):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = anon_client.post("/assessments/1/domains/leadership", data={"leadership-note": "x" * 50_000})
+        assert response.status_code == 302 and response.location.startswith("/sign-in")
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    with app.app_context():
+        assert db.session.query(PendingInput).count() == 0
 
 
 def test_with_csrf_on_a_form_without_its_token_is_refused(app, cd_client):

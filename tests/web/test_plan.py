@@ -177,3 +177,32 @@ def test_plan_is_the_pcns_alone(app, plan_base, request, client_name, expected):
         assert client.post(f"{plan_base}/{path}", data={"max_per_month": "1"}).status_code == expected, path
     with app.app_context():
         assert not db.session.get(PlanAction, action.id).removed
+
+
+def test_plan_edit_typed_as_the_session_ended_comes_back(app, cd_client, plan_base):
+    from datetime import UTC, datetime, timedelta
+
+    action = _first_action(app)
+    path = f"{plan_base}/plan/actions/{action.id}"
+    data = {**_action_form(page(cd_client.get(path))), "note": "Typed before the meeting"}
+    with cd_client.session_transaction() as session:
+        session["last_seen"] = (datetime.now(UTC) - timedelta(hours=3)).timestamp()
+    response = cd_client.post(path, data=data)
+    assert response.location == f"/sign-in?next={path}"
+    cd_client.post(response.location, data={"email": "cd@example.org", "password": "demo-password"})
+    soup = page(cd_client.get(path))
+    assert "Your changes are not saved yet" in soup.get_text()
+    assert soup.select_one("textarea[name=note]").get_text() == "Typed before the meeting"
+
+
+def test_an_action_removed_by_a_colleague_while_editing_keeps_the_edit(app, cd_client, manager_client, plan_base):
+    action = _first_action(app)
+    path = f"{plan_base}/plan/actions/{action.id}"
+    mine = {**_action_form(page(cd_client.get(path))), "note": "My careful note"}
+    manager_client.post(f"{path}/remove")
+    response = cd_client.post(path, data=mine)
+    assert response.status_code == 409
+    soup = page(response)
+    assert "A colleague removed this action" in soup.get_text()
+    assert soup.select_one("textarea[name=note]").get_text() == "My careful note"
+    assert soup.select_one("main form")["action"] == f"{plan_base}/plan/actions/new"

@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("domain_id", sa.String(length=100), nullable=True),
         sa.Column("question_id", sa.String(length=100), nullable=True),
         sa.Column("step", sa.SmallInteger(), nullable=True),
-        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("owner", sa.String(length=120), nullable=False),
         sa.Column("month", sa.SmallInteger(), nullable=True),
