@@ -39,6 +39,11 @@ def answer_summary(value) -> str:
     return summary + (f" Note: {value.note}" if value.note else "")
 
 
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """"1 action", "5 actions": counts read as sentences, never "action(s)"."""
+    return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_loader = ChoiceLoader(
         [FileSystemLoader(Path(PROJECT_ROOT / "templates")), PackageLoader("nhsuk_frontend_jinja")]
@@ -49,4 +54,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["answer_summary"] = answer_summary
+    app.jinja_env.filters["plural"] = plural
     app.jinja_env.globals["level_label"] = level_label

@@ -13,6 +13,7 @@ from ..forms.simple import ConfirmForm
 from ..queries.assessments import get_assessment_for
 from ..services import assessments as assessment_service
 from ..services import plans
+from ..templating import plural
 
 bp = Blueprint("plans", __name__, url_prefix="/assessments")
 
@@ -73,8 +74,8 @@ def regenerate(assessment_id: int):
         abort(400)
     result = assessment_service.regenerate_plan(assessment)
     flash(
-        f"Your plan has been updated from your answers: {result.added} action(s) added, "
-        f"{result.closed} marked as gap closed. Your own changes have been kept."
+        f"Your plan has been updated from your answers: {plural(result.added, 'action')} added, "
+        f"{plural(result.closed, 'action')} marked as gap closed. Your own changes have been kept."
     )
     return redirect(url_for(".plan", assessment_id=assessment.id))
 

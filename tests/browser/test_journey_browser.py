@@ -187,7 +187,7 @@ def test_clinical_director_completes_an_assessment_and_sees_results(page):
     )
     expect(target_card).to_contain_text("75%")
     expect(target_card).to_contain_text("Band: Established")
-    expect(page.get_by_text('1 answer(s) were "Not sure"')).to_be_visible()
+    expect(page.get_by_text('1 answer was "Not sure"')).to_be_visible()
     table = page.get_by_role("table", name="Readiness by domain, now and at the six-month target")
     for domain, now in zip(domains, domains_now, strict=True):
         row = table.get_by_role("row").filter(has=page.get_by_role("rowheader", name=domain.title, exact=True))

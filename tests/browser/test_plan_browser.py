@@ -43,7 +43,7 @@ def test_edit_the_plan_change_an_answer_update_and_download_the_pdf(page):
     sign_in(page, "cd3@example.org")
     results = _complete(page)
     page.goto(results.replace("/results", "/plan"))
-    expect(page.get_by_text("41 action(s): 0 done, 0 in progress, 41 not started")).to_be_visible()
+    expect(page.get_by_text("41 actions: 0 done, 0 in progress, 41 not started")).to_be_visible()
     for month in range(1, 7):
         expect(page.get_by_role("heading", name=f"Month {month}", exact=True)).to_be_visible()
     assert_accessible(page, "action plan")
@@ -69,7 +69,7 @@ def test_edit_the_plan_change_an_answer_update_and_download_the_pdf(page):
     expect(page.get_by_text("Your answers have changed since this plan was made")).to_be_visible()
     page.get_by_role("button", name="Update the plan from your answers").click()
     expect(page.get_by_text("Your own changes have been kept")).to_be_visible()
-    expect(page.get_by_text("43 action(s): 0 done, 1 in progress, 42 not started")).to_be_visible()
+    expect(page.get_by_text("43 actions: 0 done, 1 in progress, 42 not started")).to_be_visible()
     expect(
         page.locator("#month-4 + table tbody tr", has_text="Agree the leadership route at the away day")
     ).to_have_count(1)
