@@ -134,7 +134,6 @@ def admin_client(app):
     return _client_for(app, "admin@example.org")
 
 
-ROLE_CLIENTS = ["cd_client", "cd2_client", "manager_client", "icb_client", "lmc_client", "admin_client", "anon_client"]
 
 
 def page(response) -> BeautifulSoup:
