@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import settings
 from sqlalchemy import create_engine, delete, text
 
 from app import create_app
@@ -19,6 +20,10 @@ from app.queries.users import get_user_by_email
 from app.services import database, demo
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# Property tests check behaviour, not speed: no per-example deadline, so a busy machine cannot fail them.
+settings.register_profile("project", deadline=None)
+settings.load_profile("project")
 PER_TEST_TABLES = (PlanAction, Answer, DomainProgress, Assessment, PendingInput, QuestionnaireContent)
 
 
