@@ -38,12 +38,15 @@ install: $(VENV)/.installed node_modules/.installed
 install-test: install
 	$(call apt_ensure,$(TEST_SYSTEM_PACKAGES))
 
+# The app defaults to production (which refuses to start without SECRET_KEY): `make run` is for development.
+run: export APP_ENV := development
 run: install
 	$(BIN)/flask questionnaires check
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
+test: export APP_ENV := testing
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 

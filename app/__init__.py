@@ -1,26 +1,36 @@
 """PCN Neighbourhood Readiness: the application factory."""
 
+import os
 from pathlib import Path
 
 from flask import Flask, render_template
 
-from . import auth, questionnaires, templating
-from .config import PROJECT_ROOT, build_config
-from .extensions import csrf, db, login_manager
+from . import auth, questionnaires, security, templating
+from .config import PROJECT_ROOT, build_config, check_config
+from .extensions import csrf, db, limiter, login_manager
+from .services import security_log
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
-    app.config.update(build_config(Path(app.instance_path)))
+    app.config.update(build_config(Path(app.instance_path), test_config))
     app.config.from_pyfile("config.py", silent=True)
     if test_config:
         app.config.update(test_config)
+    check_config(app.config)
+    if app.config["APP_ENV"] == "production":
+        # Never the interactive debugger in production, whatever FLASK_DEBUG says (`flask run` reads it after
+        # loading the app, so setting it here also keeps its debugger off).
+        app.debug = False
+        os.environ["FLASK_DEBUG"] = "0"
 
     db.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
-    login_manager.session_protection = "basic"
+    login_manager.session_protection = None  # sessions are checked on the server instead (app/services/sessions.py)
+    security.init_app(app)
     templating.init_app(app)
     questionnaires.init_app(app)
     auth.init_app(app)
@@ -59,6 +69,8 @@ def _error_pages(app: Flask) -> None:
 
         def handler(error, title=title, body=body, code=code):
             db.session.rollback()  # a failed statement must not stop the error page itself from loading the user
+            if code == 403:
+                security_log.event("access_denied", "refused", status=403)
             return render_template("errors/error.html", title=title, body=body), code
 
         app.register_error_handler(code, handler)

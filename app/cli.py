@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask --app app db upgrade`, `questionnaires check`, `demo load`."""
+"""Command-line tasks: `flask --app app db upgrade`, `questionnaires check`, `demo load`, `users deactivate`."""
 
 import sys
 from pathlib import Path
@@ -6,8 +6,9 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
+from .queries.users import get_user_by_email
 from .questionnaires.loader import QuestionnaireError, load_directory, load_file
-from .services import database, demo
+from .services import database, demo, users
 
 
 def register(app: Flask) -> None:
@@ -68,3 +69,24 @@ def register(app: Flask) -> None:
             sys.exit(1)
         created = demo.load()
         click.echo(f"Demo data loaded ({created} new record(s)). Accounts use the password '{demo.PASSWORD}'.")
+
+    @demo_group.command("remove")
+    def demo_remove():
+        """Remove the demo accounts (a production server refuses to serve while they exist)."""
+        removed = demo.remove()
+        click.echo(f"{removed} demo account(s) removed.")
+
+    @app.cli.group("users")
+    def users_group():
+        """User accounts."""
+
+    @users_group.command("deactivate")
+    @click.argument("email")
+    def users_deactivate(email: str):
+        """Stop EMAIL's account signing in and end all of its sessions."""
+        user = get_user_by_email(email)
+        if user is None:
+            click.echo(f"No account has the email address {email}.", err=True)
+            sys.exit(1)
+        ended = users.deactivate(user, by="command line")
+        click.echo(f"{user.email} is deactivated; {ended} session(s) ended.")

@@ -1,4 +1,8 @@
-"""Configuration: defaults, then instance/config.py, then environment variables."""
+"""Configuration: defaults, then instance/config.py, then the caller's overrides; checked before the app starts.
+
+Production is the default: a deployment that forgets APP_ENV gets Secure cookies, HSTS, no demo data and a
+refusal to start without a proper SECRET_KEY. `make run` sets APP_ENV=development and the tests set testing.
+"""
 
 import os
 import secrets
@@ -6,12 +10,16 @@ from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("production", "development", "testing")
+MIN_SECRET_KEY = 32
 
 
-def _secret_key(instance_path: Path) -> str:
-    """A stable random key kept in instance/, so sessions survive a restart without a committed secret."""
-    if key := os.environ.get("SECRET_KEY"):
-        return key
+class ConfigError(RuntimeError):
+    """The configuration is not safe to run with; the message says what to set."""
+
+
+def _development_key(instance_path: Path) -> str:
+    """A stable random key kept in instance/, so a developer's sessions survive a restart. Never used in production."""
     key_file = instance_path / "secret_key"
     if not key_file.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
@@ -20,11 +28,20 @@ def _secret_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
-def build_config(instance_path: Path) -> dict:
-    env = os.environ.get("APP_ENV", "development")
+def app_env(overrides: dict | None = None) -> str:
+    return (overrides or {}).get("APP_ENV") or os.environ.get("APP_ENV") or "production"
+
+
+def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
+    env = app_env(overrides)
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"APP_ENV is {env!r}: set it to one of {', '.join(ENVIRONMENTS)}.")
+    relaxed = env in ("development", "testing")
+    secret = os.environ.get("SECRET_KEY") or (_development_key(instance_path) if relaxed else "")
+    redis_url = os.environ.get("REDIS_URL", "")
     return {
         "APP_ENV": env,
-        "SECRET_KEY": _secret_key(instance_path),
+        "SECRET_KEY": secret,
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{instance_path / 'readiness.sqlite'}"),
         "QUESTIONNAIRE_DIR": os.environ.get("QUESTIONNAIRE_DIR", str(PROJECT_ROOT / "questionnaires")),
         # The NHS.UK frontend: built CSS and JS, and the images, icons and manifest the CSS asks for at /assets/.
@@ -32,17 +49,49 @@ def build_config(instance_path: Path) -> dict:
         "ASSETS_DIR": str(PROJECT_ROOT / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk" / "assets"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": env not in ("development", "testing"),
+        "SESSION_COOKIE_SECURE": not relaxed,
+        "SESSION_COOKIE_NAME": "session" if relaxed else "__Host-session",
         "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SECURE": env not in ("development", "testing"),
-        # The cookie outlives the idle timeout, so a user whose session ended is still known when they come back
-        # and what they typed can be given back to them alone.
+        "REMEMBER_COOKIE_SECURE": not relaxed,
+        # The cookie outlives the session it names, so a user whose session ended is still known when they come
+        # back and what they typed can be given back to them alone. The session itself lives on the server.
         "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         # Idle time after which a signed-in user must sign in again (their typed input is kept).
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "60")),
-        # The CSRF token lives as long as the session; an idle timeout handles staleness instead.
+        # However active, a session ends this long after sign-in.
+        "SESSION_MAX_HOURS": int(os.environ.get("SESSION_MAX_HOURS", "12")),
+        # The CSRF token lives as long as the session; the session's own limits handle staleness instead.
         "WTF_CSRF_TIME_LIMIT": None,
         # Demo accounts exist only where this is set (make run sets it; production never should).
-        "DEMO_DATA_ALLOWED": env in ("development", "testing") or os.environ.get("DEMO_DATA_ALLOWED") == "1",
+        "DEMO_DATA_ALLOWED": relaxed,
+        # Sign-in throttling (failed attempts only). Shared across app instances when REDIS_URL is set.
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_STRATEGY": "moving-window",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": "readiness",
+        "SIGN_IN_LIMIT_PER_ACCOUNT": os.environ.get("SIGN_IN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        "SIGN_IN_LIMIT_PER_ADDRESS": os.environ.get("SIGN_IN_LIMIT_PER_ADDRESS", "50 per 15 minutes"),
+        # How many proxies in front of the app set X-Forwarded-For/-Proto (0: the app faces clients directly).
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        # Where the browser may fetch the NHS.UK fonts from (the design system's CSS asks for Frutiger there).
+        "FONT_ORIGINS": os.environ.get("FONT_ORIGINS", "https://assets.nhs.uk"),
+        "HSTS_SECONDS": 0 if relaxed else 31_536_000,
     }
+
+
+def check_config(config: dict) -> None:
+    """Fail closed: refuse to start a production app whose settings would make it unsafe."""
+    if config["APP_ENV"] not in ENVIRONMENTS:
+        raise ConfigError(f"APP_ENV is {config['APP_ENV']!r}: set it to one of {', '.join(ENVIRONMENTS)}.")
+    if config["APP_ENV"] != "production":
+        return
+    key = config.get("SECRET_KEY") or ""
+    if not isinstance(key, str) or len(key) < MIN_SECRET_KEY:
+        raise ConfigError(
+            f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY} characters in production, "
+            "for example: python3 -c 'import secrets; print(secrets.token_hex(32))'. "
+            "For a development server, set APP_ENV=development."
+        )
+    if config.get("DEMO_DATA_ALLOWED"):
+        raise ConfigError("DEMO_DATA_ALLOWED cannot be set in production.")

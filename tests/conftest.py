@@ -4,27 +4,35 @@ import os
 import re
 import secrets
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from bs4 import BeautifulSoup
 from hypothesis import settings
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import create_engine, delete, text, update
 
 from app import create_app
-from app.extensions import db
-from app.models import Answer, Assessment, DomainProgress, PendingInput, PlanAction, QuestionnaireContent
+from app.extensions import db, limiter
+from app.models import (
+    Answer,
+    Assessment,
+    DomainProgress,
+    PendingInput,
+    PlanAction,
+    QuestionnaireContent,
+    UserSession,
+)
 from app.queries.users import get_user_by_email
-from app.services import database, demo
+from app.services import database, demo, sessions
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 # Property tests check behaviour, not speed: no per-example deadline, so a busy machine cannot fail them.
 settings.register_profile("project", deadline=None)
 settings.load_profile("project")
-PER_TEST_TABLES = (PlanAction, Answer, DomainProgress, Assessment, PendingInput, QuestionnaireContent)
+PER_TEST_TABLES = (PlanAction, Answer, DomainProgress, Assessment, PendingInput, QuestionnaireContent, UserSession)
 
 
 def _database_url(tmp: Path) -> tuple[str, callable]:
@@ -58,6 +66,7 @@ def app():
                 "WTF_CSRF_ENABLED": False,
                 "SECRET_KEY": "test-secret",
                 "SERVER_NAME": "localhost",
+                "RATELIMIT_STORAGE_URI": "memory://",
             }
         )
         with application.app_context():
@@ -83,6 +92,7 @@ def _clean_assessments(request):
             db.session.execute(delete(model))
         db.session.commit()
         application.extensions["questionnaires"] = None
+        limiter.reset()
 
 
 @pytest.fixture
@@ -93,15 +103,32 @@ def app_ctx(app):
 
 
 def _client_for(app, email: str | None):
+    """A test client signed in as this user, with a live session on the server as a real sign-in makes."""
     client = app.test_client()
+    # Like a browser posting a form from one of our own pages (a forged cross-site post says "cross-site").
+    client.environ_base["HTTP_SEC_FETCH_SITE"] = "same-origin"
     if email:
         with app.app_context():
             user = get_user_by_email(email)
+            token = sessions.start(user, "127.0.0.1", "test client")
         with client.session_transaction() as session:
             session["_user_id"] = str(user.id)
             session["_fresh"] = True
-            session["last_seen"] = datetime.now(UTC).timestamp()
+            session["sid"] = token
     return client
+
+
+def age_session(app, client, **ago) -> None:
+    """Make the client's server session look last used this long ago (hours=3), as if the user went to lunch."""
+    with client.session_transaction() as session:
+        token = session.get("sid")
+    with app.app_context():
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.token_hash == sessions._hash(token))
+            .values(last_seen_at=datetime.now(UTC) - timedelta(**ago))
+        )
+        db.session.commit()
 
 
 @pytest.fixture
@@ -137,8 +164,6 @@ def lmc_client(app):
 @pytest.fixture
 def admin_client(app):
     return _client_for(app, "admin@example.org")
-
-
 
 
 def page(response) -> BeautifulSoup:

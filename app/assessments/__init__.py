@@ -6,6 +6,7 @@ from flask_login import current_user
 from ..access import PCN_ROLES, roles
 from ..auth import restored_input
 from ..forms.domain import DomainForm, build_domain_form
+from ..forms.fields import revision_number
 from ..forms.simple import ConfirmForm
 from ..queries.assessments import get_assessment_for, in_progress_assessment
 from ..questionnaires import registry
@@ -68,7 +69,7 @@ def domain_page(assessment_id: int, domain_id: str):
         if form.validate_answers(require_all=not later or assessment.is_completed):
             try:
                 service.save_domain(
-                    assessment, domain, form.answer_values(), _revision(form.revision.data), current_user
+                    assessment, domain, form.answer_values(), revision_number(form.revision.data), current_user
                 )
             except service.StaleRevision as stale:
                 conflict = stale
@@ -101,13 +102,6 @@ def domain_page(assessment_id: int, domain_id: str):
         restored=restored,
         position=[d.id for d in questionnaire.domains].index(domain.id) + 1,
     ), (409 if conflict else 200)
-
-
-def _revision(raw: str | None) -> int:
-    try:
-        return int(raw or 0)
-    except ValueError:
-        return -1  # a tampered value can never match, so it is treated as stale
 
 
 @bp.route("/<int:assessment_id>/check", methods=["GET", "POST"])

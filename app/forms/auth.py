@@ -1,11 +1,13 @@
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
-from .fields import clean_text
+from .fields import PlainText, clean_text
 from .widgets import NhsEmailInput, NhsPasswordInput
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.org"
+PASSWORD_MIN = 12
+PASSWORD_MAX = 128
 
 
 class SignInForm(FlaskForm):
@@ -13,6 +15,7 @@ class SignInForm(FlaskForm):
         "Email address",
         validators=[
             DataRequired("Enter your email address"),
+            PlainText("Email address"),
             Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=EMAIL_FORMAT),
             Length(max=254, message="Email address must be 254 characters or fewer"),
         ],
@@ -22,5 +25,34 @@ class SignInForm(FlaskForm):
     password = PasswordField(
         "Password",
         validators=[DataRequired("Enter your password"), Length(max=200, message="Password is too long")],
+        widget=NhsPasswordInput(),
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired("Enter your current password"), Length(max=200, message="Password is too long")],
+        widget=NhsPasswordInput(),
+    )
+    new_password = PasswordField(
+        "New password",
+        description=f"At least {PASSWORD_MIN} characters. A few unrelated words make a strong password.",
+        validators=[
+            DataRequired("Enter a new password"),
+            Length(
+                min=PASSWORD_MIN,
+                max=PASSWORD_MAX,
+                message=f"New password must be between {PASSWORD_MIN} and {PASSWORD_MAX} characters",
+            ),
+        ],
+        widget=NhsPasswordInput(),
+    )
+    confirm_password = PasswordField(
+        "Confirm new password",
+        validators=[
+            DataRequired("Enter your new password again"),
+            EqualTo("new_password", message="The new passwords do not match"),
+        ],
         widget=NhsPasswordInput(),
     )

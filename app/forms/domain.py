@@ -8,7 +8,7 @@ from wtforms.validators import Length, Optional
 from ..questionnaires import Domain, Question
 from ..services.assessments import target_error
 from ..services.scoring import AnswerValue
-from .fields import ChoiceRadioField, clean_text
+from .fields import ChoiceRadioField, PlainText, clean_paragraphs
 from .widgets import NhsRadios, NhsTextarea
 
 NOT_SURE = "not-sure"
@@ -97,15 +97,18 @@ class DomainForm(FlaskForm):
 
 def build_domain_form(domain: Domain, formdata=None, data: dict | None = None) -> DomainForm:
     attributes: dict[str, object] = {"domain": domain}
-    for question in domain.questions:
+    for number, question in enumerate(domain.questions, start=1):
         now, target, note = field_names(question)
         attributes[now] = LevelField("Where is your PCN now?", question)
         attributes[target] = LevelField("Where do you want to be in six months?", question)
         attributes[note] = TextAreaField(
             "Note (optional)",
             description=NOTE_HINT,
-            filters=[clean_text],
-            validators=[Length(max=NOTE_MAX, message=f"Note must be {NOTE_MAX} characters or fewer")],
+            filters=[clean_paragraphs],
+            validators=[
+                PlainText(f"Your note on question {number}"),
+                Length(max=NOTE_MAX, message=f"Note must be {NOTE_MAX} characters or fewer"),
+            ],
             widget=NhsTextarea(),
         )
     form_class = type(f"DomainForm_{domain.id}", (DomainForm,), attributes)

@@ -1,4 +1,6 @@
-"""Fields whose every message is written for people, not for developers, and a filter for typed text."""
+"""Fields whose every message is written for people, not for developers, and filters and checks for typed text."""
+
+import unicodedata
 
 from wtforms import IntegerField, RadioField, SelectField
 from wtforms.validators import StopValidation, ValidationError
@@ -34,6 +36,48 @@ class WholeNumberField(IntegerField):
             raise StopValidation()
 
 
+ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+MAX_DATABASE_ID = 2**31 - 1
+
+
 def clean_text(value):
-    """Typed text, trimmed, without NUL characters (which some databases refuse)."""
-    return value.replace("\x00", "").strip() if isinstance(value, str) else value
+    """One line of typed text, trimmed."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def clean_paragraphs(value):
+    """Typed paragraphs: trailing spaces and blank lines at either end go; indentation (a leading tab) stays."""
+    return value.rstrip().lstrip("\r\n") if isinstance(value, str) else value
+
+
+def _control_characters(text: str) -> int:
+    return sum(1 for ch in text if ch not in ALLOWED_CONTROLS and unicodedata.category(ch) == "Cc")
+
+
+class PlainText:
+    """Refuses hidden control characters (a NUL, an escape) with a message, never dropping them silently.
+
+    The field is shown again without them, so the person sees what would be saved and saves it deliberately.
+    """
+
+    def __init__(self, name: str | None = None):
+        self.name = name
+
+    def __call__(self, form, field) -> None:
+        if isinstance(field.data, str) and (count := _control_characters(field.data)):
+            name = self.name or field.label.text.removesuffix(" (optional)")
+            field.data = "".join(ch for ch in field.data if ch in ALLOWED_CONTROLS or unicodedata.category(ch) != "Cc")
+            what = "a hidden character" if count == 1 else f"{count} hidden characters"
+            raise StopValidation(
+                f"{name} had {what} that cannot be saved (such as a NUL). "
+                "We have taken it out below: check the text, then save again."
+            )
+
+
+def revision_number(raw: str | None, missing: int = 0) -> int:
+    """A form's hidden revision as a number; anything tampered with (or out of range) can never match, so -1."""
+    try:
+        value = int(raw) if raw else missing
+    except ValueError:
+        return -1
+    return value if 0 <= value <= MAX_DATABASE_ID else -1

@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from ..models import ACTION_STATUS_LABELS
 from ..questionnaires import Questionnaire
 from ..services.plans import ActionChange
-from .fields import ChoiceField, ChoiceRadioField, WholeNumberField, clean_text
+from .fields import ChoiceField, ChoiceRadioField, PlainText, WholeNumberField, clean_paragraphs, clean_text
 from .widgets import NhsInput, NhsRadios, NhsSelect, NhsTextarea
 
 LATER = "later"
@@ -21,6 +21,7 @@ class ActionForm(FlaskForm):
         "Action",
         validators=[
             DataRequired("Enter what the action is"),
+            PlainText(),
             Length(max=TITLE_MAX, message=f"Action must be {TITLE_MAX} characters or fewer"),
         ],
         filters=[clean_text],
@@ -29,8 +30,8 @@ class ActionForm(FlaskForm):
     description = TextAreaField(
         "What to do (optional)",
         description=TEXT_HINT,
-        validators=[Length(max=2000, message="What to do must be 2000 characters or fewer")],
-        filters=[clean_text],
+        validators=[PlainText(), Length(max=2000, message="What to do must be 2000 characters or fewer")],
+        filters=[clean_paragraphs],
         widget=NhsTextarea(),
     )
     owner = StringField(
@@ -38,6 +39,7 @@ class ActionForm(FlaskForm):
         description="A person or role, for example PCN manager",
         validators=[
             DataRequired("Enter who owns this action"),
+            PlainText(),
             Length(max=120, message="Owner must be 120 characters or fewer"),
         ],
         filters=[clean_text],
@@ -61,8 +63,8 @@ class ActionForm(FlaskForm):
     note = TextAreaField(
         "Progress note (optional)",
         description=TEXT_HINT,
-        validators=[Length(max=2000, message="Progress note must be 2000 characters or fewer")],
-        filters=[clean_text],
+        validators=[PlainText(), Length(max=2000, message="Progress note must be 2000 characters or fewer")],
+        filters=[clean_paragraphs],
         widget=NhsTextarea(),
     )
     revision = HiddenField()

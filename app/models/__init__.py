@@ -10,6 +10,7 @@ from .assessment import (
 from .base import Base
 from .organisation import Organisation, OrgKind
 from .plan import ACTION_STATUS_LABELS, ActionOrigin, ActionStatus, PlanAction
+from .session import UserSession
 from .user import ROLE_LABELS, Role, User
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "ROLE_LABELS",
     "Role",
     "User",
+    "UserSession",
 ]

@@ -111,7 +111,12 @@ class DomainProgress(Base):
 
 
 class PendingInput(Base):
-    """Form input posted after a session ended, held until its author signs in again and sees it restored."""
+    """Form input posted after a session ended, held until its author signs in again and sees it restored.
+
+    Bound to the browser that posted it (its token lives only in that browser's cookie) and, when known, to the
+    user whose session ended: only they get it back. With no known user (cookies cleared), it goes back only to
+    someone who signs in on that browser and may edit the page.
+    """
 
     __tablename__ = "pending_input"
 
@@ -120,3 +125,5 @@ class PendingInput(Base):
     path: Mapped[str] = mapped_column(String(500))
     data: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The client address it came from, so that what one address may keep for unknown users is capped.
+    address: Mapped[str] = mapped_column(String(45), default="", server_default="")

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from ..access import PCN_ROLES, roles
 from ..auth import restored_input
+from ..forms.fields import revision_number
 from ..forms.plan import ActionForm, NewActionForm, PlanSettingsForm
 from ..forms.simple import ConfirmForm
 from ..queries.assessments import get_assessment_for
@@ -125,7 +126,9 @@ def edit_action(assessment_id: int, action_id: int):
         form = ActionForm()
         if form.validate_on_submit():
             try:
-                plans.update_action(action, form.change(), _revision(form.revision.data), current_user)
+                plans.update_action(
+                    action, form.change(), revision_number(form.revision.data, missing=-1), current_user
+                )
             except plans.StaleAction as stale:
                 conflict = stale.action
                 form.revision.data = str(stale.action.revision)
@@ -140,13 +143,6 @@ def edit_action(assessment_id: int, action_id: int):
         "plans/action.html", assessment=assessment, action=action, form=form, conflict=conflict,
         restored=kept is not None,
     ), (409 if conflict else 200)  # fmt: skip
-
-
-def _revision(raw: str | None) -> int:
-    try:
-        return int(raw or -1)
-    except ValueError:
-        return -1  # a tampered value can never match, so it is treated as stale
 
 
 def _new_action_form(assessment, formdata=None) -> NewActionForm:
@@ -196,6 +192,7 @@ def plan_csv(assessment_id: int):
         return early
     questionnaire = assessment_service.questionnaire_for(assessment)
     buffer = io.StringIO()
+    buffer.write("\ufeff")  # a byte order mark, so that Excel reads the file as UTF-8 and accents survive
     writer = csv.writer(buffer)
     writer.writerow(["Month", "Domain", "Action", "What to do", "Owner", "Status", "Note", "Source", "Gap closed"])
     for month, actions in plans.by_month(plans.visible_actions(assessment)).items():
@@ -217,7 +214,7 @@ def plan_csv(assessment_id: int):
     filename = f"action-plan-{assessment.pcn.ods_code or assessment.pcn.id}.csv"
     return Response(
         buffer.getvalue(),
-        mimetype="text/csv",
+        mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 

@@ -1,5 +1,5 @@
 from flask import abort
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -52,3 +52,20 @@ def answers_for_domain(assessment_id: int, domain_id: str) -> dict[str, Answer]:
 
 def get_pending_input(token: str) -> PendingInput | None:
     return db.session.get(PendingInput, token)
+
+
+def count_unclaimed_pending_input(address: str | None = None) -> int:
+    """Kept input that no known user owns (posted from a browser whose cookies had gone), from one address or all."""
+    statement = select(func.count(PendingInput.token)).where(PendingInput.user_id.is_(None))
+    if address is not None:
+        statement = statement.where(PendingInput.address == address)
+    return db.session.scalar(statement) or 0
+
+
+def pending_input_tokens(user_id: int) -> list[str]:
+    """A user's kept input, newest first."""
+    return list(
+        db.session.scalars(
+            select(PendingInput.token).where(PendingInput.user_id == user_id).order_by(PendingInput.created_at.desc())
+        )
+    )

@@ -109,9 +109,11 @@ def save_domain(
         raise StaleRevision(progress, saved)
 
     existing = {a.question_id: a for a in assessment.answers if a.domain_id == domain.id}
+    changed = False
     for question in domain.questions:
         value = values.get(question.id, AnswerValue())
         answer = existing.get(question.id)
+        changed = changed or value != (to_value(answer) if answer else AnswerValue())
         if answer is None:
             answer = Answer(domain_id=domain.id, question_id=question.id)
             assessment.answers.append(answer)
@@ -119,7 +121,8 @@ def save_domain(
         answer.target, answer.target_unsure = value.target, value.target_unsure
         answer.note = value.note
         answer.updated_by_id = user.id
-    assessment.answers_updated_at = utcnow()
+    if changed:  # saving a page unchanged leaves the plan up to date
+        assessment.answers_updated_at = utcnow()
 
     answered = [values.get(q.id, AnswerValue()).complete for q in domain.questions]
     if all(answered):

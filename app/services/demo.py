@@ -61,3 +61,35 @@ def load() -> int:
         created += 1
     db.session.commit()
     return created
+
+
+def remove() -> int:
+    """Take the demo accounts out of a database: sign them out everywhere and make them unusable for good.
+
+    Accounts that never did anything are deleted; any that left history (answers, plans) are kept for it, but
+    deactivated, renamed and given a random password, so the public demo password opens nothing.
+    """
+    import secrets
+
+    from sqlalchemy.exc import IntegrityError
+
+    from . import sessions
+
+    removed = 0
+    for email, *_ in ACCOUNTS:
+        user = get_user_by_email(email)
+        if user is None:
+            continue
+        sessions.end_all(user.id, sessions.EndReason.DEACTIVATED)
+        removed += 1
+        db.session.delete(user)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            user = get_user_by_email(email)
+            user.active = False
+            user.email = f"removed-demo-{user.id}@invalid"
+            user.set_password(secrets.token_urlsafe(32))
+            db.session.commit()
+    return removed

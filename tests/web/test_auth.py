@@ -19,9 +19,11 @@ def test_sign_in_with_the_demo_account_then_sign_out(anon_client):
     response = anon_client.post("/sign-in?next=/", data={"email": "CD@example.org ", "password": "demo-password"})
     assert response.status_code == 302 and response.location == "/"
     soup = page(anon_client.get("/"))
-    assert soup.find("a", string=lambda s: s and "Sign out" in s)
+    sign_out = soup.find("button", string=lambda s: s and "Sign out" in s).find_parent("form")
+    assert sign_out["method"] == "post" and sign_out["action"] == "/sign-out"
+    assert sign_out.find("input", {"name": "csrf_token"})["value"]
     assert "Riverside PCN" in soup.get_text()
-    anon_client.get("/sign-out")
+    anon_client.post("/sign-out")
     assert anon_client.get("/").status_code == 302
 
 
@@ -97,4 +99,4 @@ def test_next_with_hidden_characters_cannot_leave_the_site(anon_client):
             f"/sign-in?next={target}", data={"email": "cd@example.org", "password": "demo-password"}
         )
         assert response.status_code == 302 and response.location == "/", target
-        anon_client.get("/sign-out")
+        anon_client.post("/sign-out")

@@ -180,13 +180,45 @@ def test_a_value_that_is_not_a_level_gets_a_message_not_an_error(app, cd_client)
     assert "Select one of the levels shown, or Not sure" in error_messages(page(response))
 
 
-def test_invisible_control_characters_in_a_note_are_dropped(app, cd_client):
+def test_hidden_control_characters_are_refused_with_a_message_not_dropped_silently(app, cd_client):
     base = start(cd_client)
     domain = core(app).domains[0]
-    response = cd_client.post(f"{base}/domains/{domain.id}", data=domain_data(domain, note="Board\x00 agreed"))
+    q = domain.questions[0]
+    path = f"{base}/domains/{domain.id}"
+    response = cd_client.post(path, data=domain_data(domain, note="Board\x00 agreed\x1b"))
+    assert response.status_code == 200
+    soup = page(response)
+    assert "Your note on question 1 had 2 hidden characters that cannot be saved" in error_messages(soup)[0]
+    # Shown again without them, so what would be saved is what the person sees.
+    assert soup.select_one(f'textarea[name="{q.id}-note"]').get_text().strip() == "Board agreed"
+    with app.app_context():
+        assert db.session.query(Answer).count() == 0  # nothing saved
+    assert cd_client.post(path, data=domain_data(domain, note="Board agreed")).status_code == 302
+
+
+def test_a_leading_tab_in_a_note_is_kept(app, cd_client):
+    base = start(cd_client)
+    domain = core(app).domains[0]
+    response = cd_client.post(f"{base}/domains/{domain.id}", data=domain_data(domain, note="\tIndented list\n\tsecond"))
     assert response.status_code == 302
     with app.app_context():
-        assert {a.note for a in db.session.query(Answer)} == {"Board agreed"}
+        assert {a.note for a in db.session.query(Answer)} == {"\tIndented list\n\tsecond"}
+
+
+def test_saving_a_page_unchanged_leaves_the_plan_up_to_date(app, cd_client):
+    base = start(cd_client)
+    complete_all(cd_client, app, base)
+    cd_client.post(f"{base}/check")
+    domain = core(app).domains[0]
+    path = f"{base}/domains/{domain.id}"
+    revision = page(cd_client.get(path)).select_one("input[name=revision]")["value"]
+    assert cd_client.post(path, data=domain_data(domain, revision=revision)).status_code == 302
+    assert "Your answers have changed since this plan was made" not in cd_client.get(f"{base}/plan").get_data(
+        as_text=True
+    )
+    revision = page(cd_client.get(path)).select_one("input[name=revision]")["value"]
+    assert cd_client.post(path, data=domain_data(domain, target="4", revision=revision)).status_code == 302
+    assert "Your answers have changed since this plan was made" in cd_client.get(f"{base}/plan").get_data(as_text=True)
 
 
 def test_a_confirmed_assessment_keeps_every_answer(app, cd_client):

@@ -7,7 +7,7 @@ import pytest
 
 from app.extensions import db
 from app.models import PlanAction
-from tests.conftest import error_messages, page
+from tests.conftest import age_session, error_messages, page
 from tests.helpers import complete_all, core, domain_data, start
 
 
@@ -155,7 +155,8 @@ def test_monthly_ceiling_setting(app, cd_client, plan_base):
 def test_plan_csv(app, cd_client, plan_base):
     response = cd_client.get(f"{plan_base}/plan.csv")
     assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert response.get_data().startswith(b"\xef\xbb\xbf")  # a BOM: Excel reads it as UTF-8, accents intact
+    rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert len(rows) == 41 and {r["Month"] for r in rows} <= {"1", "2", "3", "4", "5", "6", "Later"}
     assert rows[0]["Domain"] == "Leadership" and rows[0]["Status"] == "Not started"
 
@@ -180,13 +181,11 @@ def test_plan_is_the_pcns_alone(app, plan_base, request, client_name, expected):
 
 
 def test_plan_edit_typed_as_the_session_ended_comes_back(app, cd_client, plan_base):
-    from datetime import UTC, datetime, timedelta
 
     action = _first_action(app)
     path = f"{plan_base}/plan/actions/{action.id}"
     data = {**_action_form(page(cd_client.get(path))), "note": "Typed before the meeting"}
-    with cd_client.session_transaction() as session:
-        session["last_seen"] = (datetime.now(UTC) - timedelta(hours=3)).timestamp()
+    age_session(app, cd_client, hours=3)
     response = cd_client.post(path, data=data)
     assert response.location == f"/sign-in?next={path}"
     cd_client.post(response.location, data={"email": "cd@example.org", "password": "demo-password"})
