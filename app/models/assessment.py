@@ -1,7 +1,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -34,6 +34,16 @@ class QuestionnaireContent(Base):
 
 class Assessment(Base):
     __tablename__ = "assessment"
+    # One assessment in progress per PCN, even when colleagues press "Start" at the same moment.
+    __table_args__ = (
+        Index(
+            "uq_assessment_one_in_progress",
+            "pcn_id",
+            unique=True,
+            sqlite_where=text("status = 'in_progress'"),
+            postgresql_where=text("status = 'in_progress'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pcn_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import QuestionnaireContent
@@ -52,16 +53,22 @@ class Registry:
                 QuestionnaireContent.content_hash == questionnaire.content_hash
             )
         )
-        if not exists:
-            db.session.add(
-                QuestionnaireContent(
-                    content_hash=questionnaire.content_hash,
-                    questionnaire_key=questionnaire.id,
-                    version=questionnaire.version,
-                    source=questionnaire.source,
+        if exists:
+            return
+        # Two colleagues' first starts can race here: the loser's insert fails on the key, and the row it wanted
+        # is there either way. A savepoint keeps the rest of the transaction.
+        try:
+            with db.session.begin_nested():
+                db.session.add(
+                    QuestionnaireContent(
+                        content_hash=questionnaire.content_hash,
+                        questionnaire_key=questionnaire.id,
+                        version=questionnaire.version,
+                        source=questionnaire.source,
+                    )
                 )
-            )
-            db.session.flush()  # before any assessment row that refers to it
+        except IntegrityError:
+            pass
 
 
 def init_app(app: Flask) -> None:

@@ -3,10 +3,12 @@
 from dataclasses import dataclass
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Answer, Assessment, AssessmentStatus, DomainProgress, DomainStatus, Organisation, User
 from ..models.base import as_utc, utcnow
+from ..queries.assessments import in_progress_assessment
 from ..questionnaires import Domain, Questionnaire, registry
 from . import plans
 from .scoring import AnswerValue, AssessmentScore, score_assessment
@@ -52,7 +54,15 @@ def start_assessment(pcn: Organisation, user: User, questionnaire: Questionnaire
     )
     assessment.domains = [DomainProgress(domain_id=d.id) for d in questionnaire.domains]
     db.session.add(assessment)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # A colleague started one a moment ago: there is one assessment in progress per PCN, so use theirs.
+        db.session.rollback()
+        existing = in_progress_assessment(pcn.id)
+        if existing is None:
+            raise
+        return existing
     return assessment
 
 

@@ -1,4 +1,4 @@
-"""Demonstration data: a Demo ICB, its LMC, six PCNs and one account per role. Never for production."""
+"""Demonstration data: a Demo ICB, its LMC, six PCNs, a second ICB and accounts for every role; never production."""
 
 from ..extensions import db
 from ..models import Organisation, OrgKind, Role, User
@@ -8,6 +8,9 @@ from ..queries.users import get_user_by_email
 PASSWORD = "demo-password"
 
 ICB = ("Demo ICB", "QDM")
+# A second ICB with one PCN, so that every boundary between areas can be tried with the demo accounts.
+OTHER_ICB = ("Second Demo ICB", "QSD")
+OTHER_PCNS = [("Hillside PCN", "U00007")]
 LMC = "Demo Local Medical Committee"
 ADMIN_ORG = "PCN Neighbourhood Readiness service"
 PCNS = [
@@ -26,6 +29,8 @@ ACCOUNTS = [
     ("icb@example.org", "Priya Shah", Role.ICB_LEAD, "QDM"),
     ("lmc@example.org", "Mark Owens", Role.LMC_OFFICER, LMC),
     ("admin@example.org", "Sam Taylor", Role.ADMIN, ADMIN_ORG),
+    ("icb2@example.org", "Chris Evans", Role.ICB_LEAD, "QSD"),
+    ("cd4@example.org", "Dr Nia Roberts", Role.CLINICAL_DIRECTOR, "U00007"),
 ]
 
 
@@ -52,6 +57,10 @@ def load() -> int:
     }
     for name, code in PCNS:
         orgs[code] = organisation(name, OrgKind.PCN, code, area=icb)
+    other_icb = organisation(OTHER_ICB[0], OrgKind.ICB, OTHER_ICB[1])
+    orgs[OTHER_ICB[1]] = other_icb
+    for name, code in OTHER_PCNS:
+        orgs[code] = organisation(name, OrgKind.PCN, code, area=other_icb)
     for email, name, role, org_key in ACCOUNTS:
         if get_user_by_email(email):
             continue

@@ -231,3 +231,40 @@ def test_a_confirmed_assessment_keeps_every_answer(app, cd_client):
     del data[f"{domain.questions[0].id}-target"]
     soup = page(cd_client.post(f"{base}/domains/{domain.id}", data={**data, "later": "1"}))
     assert error_messages(soup) == [f"Select where you want to be in six months for: {domain.questions[0].text}"]
+
+
+def test_colleagues_starting_at_the_same_moment_share_one_assessment(app):
+    """Both saw no assessment in progress and pressed Start: the second gets the first's (found by load testing)."""
+    from sqlalchemy import select
+
+    from app.models import Organisation
+    from app.queries.users import get_user_by_email
+    from app.questionnaires import registry
+    from app.services import assessments
+
+    with app.app_context():
+        user = get_user_by_email("cd@example.org")
+        pcn = db.session.get(Organisation, user.organisation_id)
+        questionnaire = registry().core()[0]
+        first = assessments.start_assessment(pcn, user, questionnaire)
+        second = assessments.start_assessment(pcn, user, questionnaire)
+        assert second.id == first.id
+        assert len(db.session.scalars(select(Assessment).where(Assessment.pcn_id == pcn.id)).all()) == 1
+
+
+def test_two_first_starts_pinning_the_same_questionnaire_do_not_fail(app, monkeypatch):
+    """The content row may appear between the check and the insert (another worker): that is not an error."""
+    from app.models import QuestionnaireContent
+    from app.questionnaires import registry
+
+    with app.app_context():
+        questionnaire = registry().core()[0]
+        registry().pin(questionnaire)
+        db.session.commit()
+        real_scalar = db.session.scalar
+        calls = iter([None])  # the first look misses, as it would for the worker that lost the race
+        monkeypatch.setattr(db.session, "scalar", lambda *a, **k: next(calls, "x") and real_scalar(*a, **k))
+        registry().pin(questionnaire)
+        monkeypatch.undo()
+        db.session.commit()
+        assert db.session.query(QuestionnaireContent).count() == 1

@@ -1,0 +1,58 @@
+"""Trust in a real browser: unsaved answers kept on the device, sign-out that really ends things, CSP-clean pages."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import assert_accessible, screenshot, sign_in
+from tests.browser.test_journey_browser import NOTE_LABEL, open_assessment, questions_on
+
+pytestmark = pytest.mark.browser
+
+DRAFT_HEADING = "You have answers on this device that were not saved"
+
+
+def test_answers_from_a_save_that_never_arrived_are_offered_back(page):
+    sign_in(page, "cd4@example.org")
+    open_assessment(page)
+    page.get_by_role("link", name="Leadership", exact=True).click()
+    domain_url = page.url
+    first = questions_on(page).first
+    first.get_by_role("group", name="Where is your PCN now?").get_by_text("Level 2", exact=True).click()
+    first.get_by_label(NOTE_LABEL).fill("Agreed at the board on Tuesday")
+    # The connection drops as they press save: the post never reaches the server.
+    page.route(re.compile(r".*/domains/leadership$"), lambda route: route.abort() if route.request.method == "POST"
+               else route.continue_())  # fmt: skip
+    page.get_by_role("button", name="Save and come back later").click()
+    page.wait_for_timeout(300)
+    page.unroute(re.compile(r".*/domains/leadership$"))
+    page.goto(domain_url)
+    callout = page.locator("#unsaved-draft")
+    expect(callout.get_by_role("heading", name=DRAFT_HEADING)).to_be_visible()
+    assert_accessible(page, "domain page offering unsaved answers")
+    screenshot(page, "domain-unsaved-draft")
+    first = questions_on(page).first
+    expect(first.get_by_label(NOTE_LABEL)).to_have_value("")
+    page.get_by_role("button", name="Restore my unsaved answers").click()
+    expect(first.get_by_label(NOTE_LABEL)).to_have_value("Agreed at the board on Tuesday")
+    expect(first.get_by_role("group", name="Where is your PCN now?").get_by_label("Level 2")).to_be_checked()
+    page.get_by_role("button", name="Save and come back later").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your assessment")
+    page.goto(domain_url)
+    expect(questions_on(page).first.get_by_label(NOTE_LABEL)).to_have_value("Agreed at the board on Tuesday")
+    expect(page.locator("#unsaved-draft")).to_have_count(0)  # saved: nothing to offer
+
+
+def test_signing_out_clears_drafts_and_the_back_button_shows_nothing(page):
+    sign_in(page, "cd4@example.org")
+    open_assessment(page)
+    page.get_by_role("link", name="Governance", exact=True).click()
+    questions_on(page).first.get_by_label(NOTE_LABEL).fill("Draft on a shared computer")
+    assert page.evaluate("Object.keys(localStorage).some(k => k.startsWith('readiness-draft:'))")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    assert not page.evaluate("Object.keys(localStorage).some(k => k.startsWith('readiness-draft:'))")
+    page.go_back()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")  # no-store: fetched again, not shown
+    assert "Draft on a shared computer" not in page.content()
