@@ -57,13 +57,7 @@ def load_user(user_id: str):
         uid = int(user_id)
     except (TypeError, ValueError):
         return None
-    config = current_app.config
-    result = sessions.check(
-        session.get("sid"),
-        uid,
-        idle=timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
-        lifetime=timedelta(hours=config["SESSION_MAX_HOURS"]),
-    )
+    result = sessions.check(session.get("sid"), uid, idle=_idle(), lifetime=_lifetime())
     if result.user is not None:
         return result.user
     for key in ("_user_id", "_fresh", "_id", "sid"):
@@ -75,6 +69,14 @@ def load_user(user_id: str):
     else:
         security_log.event("session_refused", result.ended or "unknown", user_id=uid)
     return None
+
+
+def _idle() -> timedelta:
+    return timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+
+
+def _lifetime() -> timedelta:
+    return timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
 
 
 def _client() -> tuple[str, str]:
@@ -189,7 +191,7 @@ def _account_page(form: ChangePasswordForm, status: int = 200):
         "auth/account.html",
         form=form,
         confirm=ConfirmForm(),
-        session_count=len(live_sessions(current_user.id)),
+        session_count=len(live_sessions(current_user.id, _idle(), _lifetime())),
     ), status
 
 

@@ -4,7 +4,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Answer, Assessment, AssessmentStatus, DomainProgress, PendingInput, User
-from ..services import permissions
+from ..services import permissions, security_log
 
 
 def get_assessment_for(user: User, assessment_id: int, *, edit: bool = False) -> Assessment:
@@ -15,7 +15,10 @@ def get_assessment_for(user: User, assessment_id: int, *, edit: bool = False) ->
         .options(selectinload(Assessment.answers), selectinload(Assessment.domains))
     )
     allowed = permissions.can_edit_assessment if edit else permissions.can_view_assessment
-    if assessment is None or not allowed(user, assessment):
+    if assessment is None:
+        abort(404)
+    if not allowed(user, assessment):
+        security_log.event("object_access_denied", "refused", user=user, assessment_id=assessment_id)
         abort(404)
     return assessment
 

@@ -529,13 +529,16 @@ def test_security_events_are_logged_as_structured_lines_without_secrets(app, ano
     assert "a-wrong-secret" not in caplog.text and "demo-password" not in caplog.text
 
 
-def test_refused_access_is_logged(app, icb_client, caplog):
+def test_refused_access_is_logged(app, icb_client, cd_client, cd2_client, caplog):
     import json
 
     caplog.set_level(logging.INFO, logger="app.security")
     assert icb_client.post("/assessments/start").status_code == 403
+    base = start(cd_client)
+    assert cd2_client.get(base).status_code == 404  # another PCN probing an id
     events = [json.loads(r.getMessage()) for r in caplog.records if r.name == "app.security"]
     assert any(e["event"] == "access_denied" and e["path"] == "/assessments/start" for e in events)
+    assert any(e["event"] == "object_access_denied" and e["path"] == base for e in events)
 
 
 # --- 11. Input is not lost when the browser loses its session ----------------------------------------------------
