@@ -6,7 +6,10 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app
 
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation
+# Fonts: Liberation and DejaVu for text; WenQuanYi Micro Hei (Chinese, Japanese, Korean) and Noto Color Emoji so that
+# notes in any script print in the PDF rather than as empty boxes.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation \
+	fonts-wqy-microhei fonts-noto-color-emoji
 TEST_SYSTEM_PACKAGES := chromium poppler-utils
 
 .PHONY: install install-test run serve test lint check-questionnaires clean

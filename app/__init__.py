@@ -1,5 +1,6 @@
 """PCN Neighbourhood Readiness: the application factory."""
 
+import logging
 import os
 from pathlib import Path
 
@@ -24,6 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.debug = False
         os.environ["FLASK_DEBUG"] = "0"
 
+    _security_logging(app)
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -51,6 +53,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     register(app)
     _error_pages(app)
     return app
+
+
+def _security_logging(app: Flask) -> None:
+    """Security events go to standard error (gunicorn's error log, or the terminal) unless logging is set up
+    elsewhere; the tests read them through pytest's own capture instead."""
+    logger = logging.getLogger(security_log.logger.name)
+    logger.setLevel(logging.INFO)
+    if app.config["APP_ENV"] != "testing" and not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        logger.addHandler(handler)
 
 
 def _error_pages(app: Flask) -> None:

@@ -57,8 +57,8 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # back and what they typed can be given back to them alone. The session itself lives on the server.
         "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
-        # Idle time after which a signed-in user must sign in again (their typed input is kept).
-        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "60")),
+        # Idle time after which a signed-in user must sign in again (their typed input is kept). ASVS level 2: 30.
+        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "30")),
         # However active, a session ends this long after sign-in.
         "SESSION_MAX_HOURS": int(os.environ.get("SESSION_MAX_HOURS", "12")),
         # The CSRF token lives as long as the session; the session's own limits handle staleness instead.

@@ -29,7 +29,8 @@ class Database:
 
     def init_app(self, app: Flask) -> None:
         url = app.config["DATABASE_URL"]
-        options: dict = {"future": True}
+        # hide_parameters: a failed statement's log line never carries what someone typed.
+        options: dict = {"future": True, "hide_parameters": True}
         if url.startswith("sqlite"):
             options["connect_args"] = {"check_same_thread": False}
         engine = create_engine(url, **options)

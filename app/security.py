@@ -1,7 +1,7 @@
 """Protections that apply to every response and every URL, set up in one place.
 
 - Security headers on every response: a Content-Security-Policy with a fresh nonce per response for our one
-  inline script (no 'unsafe-inline'), no framing, nosniff, no referrer, HSTS outside development, and
+  inline script (no 'unsafe-inline'), no framing, nosniff, no referrer to other sites, HSTS outside development, and
   `Cache-Control: no-store` on everything but the design system's files and our CSS.
 - Ids in URLs are bounded to the database's integer range, so a huge number is a 404, never a 500.
 - Clients' addresses are taken from X-Forwarded-For only when TRUSTED_PROXIES says how many proxies to trust.
@@ -72,7 +72,8 @@ def init_app(app: Flask) -> None:
         headers["Content-Security-Policy"] = content_security_policy(csp_nonce(), app.config["FONT_ORIGINS"])
         headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "no-referrer"
+        # Our own pages send the referrer to us (Flask-WTF checks it on HTTPS posts); other sites get nothing.
+        headers["Referrer-Policy"] = "same-origin"
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         headers["Cross-Origin-Resource-Policy"] = "same-origin"

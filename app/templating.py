@@ -1,6 +1,8 @@
 """Jinja set-up: our templates first, then the NHS.UK frontend macros; filters for guidance Markdown."""
 
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import markdown
 import nh3
@@ -11,6 +13,8 @@ from markupsafe import Markup
 from .config import PROJECT_ROOT
 
 ALLOWED_TAGS = {"p", "a", "ul", "ol", "li", "strong", "em", "br", "code"}
+# Times are stored in UTC and shown as the clock on the wall in England: GMT in winter, BST in summer.
+UK = ZoneInfo("Europe/London")
 
 
 def render_markdown(text: str | None) -> Markup:
@@ -40,8 +44,29 @@ def answer_summary(value) -> str:
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """"1 action", "5 actions": counts read as sentences, never "action(s)"."""
+    """ "1 action", "5 actions": counts read as sentences, never "action(s)"."""
     return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
+
+
+def in_uk(moment: date | datetime | None) -> date | datetime | None:
+    """A stored moment as UK time. Naive datetimes come from SQLite and are UTC; a plain date stays as it is."""
+    if not isinstance(moment, datetime):
+        return moment
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UK)
+
+
+def uk_date(moment: date | datetime | None) -> str:
+    """ "24 November 2026", the day it was in the UK."""
+    moment = in_uk(moment)
+    return f"{moment.day} {moment:%B %Y}" if moment else ""
+
+
+def uk_time(moment: datetime | None) -> str:
+    """ "15:26" on a UK clock."""
+    moment = in_uk(moment)
+    return f"{moment:%H:%M}" if moment else ""
 
 
 def init_app(app: Flask) -> None:
@@ -55,4 +80,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["answer_summary"] = answer_summary
     app.jinja_env.filters["plural"] = plural
+    app.jinja_env.filters["in_uk"] = in_uk
+    app.jinja_env.filters["uk_date"] = uk_date
+    app.jinja_env.filters["uk_time"] = uk_time
     app.jinja_env.globals["level_label"] = level_label

@@ -29,6 +29,7 @@ from ..access import ALL_ROLES, public, roles
 from ..extensions import limiter, login_manager
 from ..forms.auth import ChangePasswordForm, SignInForm
 from ..forms.simple import ConfirmForm
+from ..models.user import PASSWORD_METHOD
 from ..queries.sessions import live_sessions
 from ..queries.users import get_user_by_email
 from ..services import pending_input, security_log, sessions
@@ -42,7 +43,7 @@ NOT_KEPT = (
     "Sign in again and enter them again."
 )
 # Compared against when an email has no account, so that a wrong email takes as long as a wrong password.
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(16), method=PASSWORD_METHOD)
 # Session keys that survive signing in (everything else, the CSRF token included, is replaced).
 KEPT_ACROSS_SIGN_IN = ("pending_input",)
 
@@ -158,6 +159,8 @@ def sign_in():
         elif not user.active:
             security_log.event("sign_in", "failed", user=user, reason="deactivated")
         else:
+            if user.password_needs_rehash:  # stored with older, weaker settings: upgrade it now we have it
+                user.set_password(form.password.data)
             _begin_session(user)
             security_log.event("sign_in", "succeeded", user=user)
             return redirect(next_path or url_for("main.home"))
@@ -318,6 +321,7 @@ def init_app(app: Flask) -> None:
     def csrf_failed(error):
         if request.endpoint == "auth.sign_in":
             # The sign-in page sat open past its session: ask again, keeping the email but never the password.
+            security_log.event("csrf_failure", "asked_again", reason=error.description)
             form = SignInForm(formdata=None, data={"email": request.form.get("email", "")[:254]})
             flash("Your session timed out. Sign in again.")
             return render_template("auth/sign_in.html", form=form, wrong=False, message=""), 400

@@ -9,6 +9,7 @@ colour.
 import math
 import textwrap
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
@@ -58,16 +59,115 @@ def _figures(score: AssessmentScore) -> str:
 
 # Radar -------------------------------------------------------------------------------------------------------------
 
-RADAR_WIDTH, RADAR_HEIGHT = 720, 570
-RADAR_CX, RADAR_CY, RADAR_R = 360, 262, 180
+RADAR_WIDTH = 720  # the chart is this wide unless a label needs more, so its text matches the gap chart's
+RADAR_R = 180
 RADAR_LABEL_GAP = 24
 RADAR_LINE = 19
+RADAR_WRAP = 17  # characters a label line holds before it wraps
+RADAR_MARGIN = 10  # clear space between the outermost text and the edge of the chart
+RADAR_MARKER = 8  # how far a point marker reaches beyond the 100% ring
+RADAR_LEGEND_GAP = 36  # from the lowest label to the legend line
+RADAR_LEGEND_BELOW = 22  # from the legend line to the bottom edge
+# How far text reaches above and below its baseline, as a share of the font size (Arial and its look-alikes).
+ASCENT, DESCENT = 0.8, 0.25
 
 
-def _radar_point(index: int, count: int, value: float) -> tuple[float, float]:
+def _text_width(content: str, size: float, bold: bool = False) -> float:
+    """A generous estimate of how wide a line of text draws, to leave room for it: the SVG is laid out here,
+    before any font is measured. Widths are shares of the font size, close to Arial's, rounded up."""
+    width = 0.0
+    for char in content:
+        if char in "ijl.,:;'!|":
+            width += 0.3
+        elif char in "ftrI()-/ ":
+            width += 0.4
+        elif char in "mwMW%":
+            width += 0.95
+        elif char == "→":
+            width += 1.0
+        elif char.isupper():
+            width += 0.78
+        else:
+            width += 0.6
+    return width * size * (1.08 if bold else 1.0)
+
+
+@dataclass(frozen=True)
+class _RadarLabel:
+    """A domain's label, placed relative to the centre of the chart: its title lines, then its figures."""
+
+    x: float
+    top: float  # baseline of the first line
+    anchor: str
+    lines: list[str]
+    figures: str
+
+    @property
+    def baselines(self) -> list[float]:
+        return [self.top + i * RADAR_LINE for i in range(len(self.lines) + 1)]
+
+    def extent(self) -> tuple[float, float, float, float]:
+        """Left, top, right and bottom of the text, allowing for how far letters reach around their baselines."""
+        widths = [_text_width(line, LABEL, bold=True) for line in self.lines]
+        width = max([*widths, _text_width(self.figures, FIGURE)])
+        left = {"start": self.x, "end": self.x - width, "middle": self.x - width / 2}[self.anchor]
+        return left, self.top - ASCENT * LABEL, left + width, self.baselines[-1] + DESCENT * FIGURE
+
+
+def _radar_label(index: int, count: int, title: str, figures: str) -> _RadarLabel:
     angle = -math.pi / 2 + 2 * math.pi * index / count
-    distance = RADAR_R * max(0.0, min(value, 100.0)) / 100
-    return RADAR_CX + distance * math.cos(angle), RADAR_CY + distance * math.sin(angle)
+    cos, sin = math.cos(angle), math.sin(angle)
+    x = (RADAR_R + RADAR_LABEL_GAP) * cos
+    y = (RADAR_R + RADAR_LABEL_GAP) * sin
+    anchor = "start" if cos > 0.3 else "end" if cos < -0.3 else "middle"
+    lines = textwrap.wrap(title, RADAR_WRAP) or [title]
+    count_lines = len(lines) + 1
+    if sin < -0.3:  # above the centre: the block ends just above the axis end
+        top = y - (count_lines - 1) * RADAR_LINE
+    elif sin > 0.3:  # below: the block starts just below it
+        top = y + RADAR_LINE - 2
+    else:
+        top = y - (count_lines - 1) * RADAR_LINE / 2 + 5
+    return _RadarLabel(x, top, anchor, lines, figures)
+
+
+@dataclass(frozen=True)
+class _RadarLayout:
+    """Where the centre goes and how big the chart is: worked out from the labels, so that a long title,
+    wrapped onto several lines on any side of the chart, still fits inside it."""
+
+    cx: float
+    cy: float
+    width: float
+    height: float
+    legend_y: float
+
+    @classmethod
+    def around(cls, labels: list[_RadarLabel]) -> "_RadarLayout":
+        ring = RADAR_R + RADAR_MARKER
+        extents = [label.extent() for label in labels]
+        left = max([ring, *(-e[0] for e in extents)])
+        up = max([ring, *(-e[1] for e in extents)])
+        right = max([ring, *(e[2] for e in extents)])
+        down = max([ring, *(e[3] for e in extents)])
+        # Centred across the page, as wide as the wider side needs.
+        half = max(RADAR_WIDTH / 2, max(left, right) + RADAR_MARGIN)
+        cy = math.ceil(up + RADAR_MARGIN)
+        legend_y = math.ceil(cy + down + RADAR_LEGEND_GAP)
+        return cls(math.ceil(half), cy, math.ceil(2 * half), legend_y + RADAR_LEGEND_BELOW, legend_y)
+
+    def point(self, index: int, count: int, value: float) -> tuple[float, float]:
+        angle = -math.pi / 2 + 2 * math.pi * index / count
+        distance = RADAR_R * max(0.0, min(value, 100.0)) / 100
+        return self.cx + distance * math.cos(angle), self.cy + distance * math.sin(angle)
+
+    def label(self, label: _RadarLabel) -> list[str]:
+        x = self.cx + label.x
+        baselines = [self.cy + b for b in label.baselines]
+        titles = zip(baselines[:-1], label.lines, strict=True)
+        parts = [_text(x, b, line, LABEL, label.anchor, font_weight="bold") for b, line in titles]
+        parts.append(_text(x, baselines[-1], label.figures, FIGURE, label.anchor, fill=GREY))
+        return parts
 
 
 def _points(points: Iterable[tuple[float, float]]) -> str:
@@ -89,42 +189,28 @@ def _circles_path(centres: Iterable[tuple[float, float]], r: float) -> str:
     return " ".join(f"M{x - r:.1f},{y:.1f} a{r},{r} 0 1,0 {2 * r},0 a{r},{r} 0 1,0 {-2 * r},0 Z" for x, y in centres)
 
 
-def _radar_label(index: int, count: int, title: str, figures: str) -> list[str]:
-    angle = -math.pi / 2 + 2 * math.pi * index / count
-    cos, sin = math.cos(angle), math.sin(angle)
-    x = RADAR_CX + (RADAR_R + RADAR_LABEL_GAP) * cos
-    y = RADAR_CY + (RADAR_R + RADAR_LABEL_GAP) * sin
-    anchor = "start" if cos > 0.3 else "end" if cos < -0.3 else "middle"
-    lines = textwrap.wrap(title, 17) or [title]
-    count_lines = len(lines) + 1
-    if sin < -0.3:  # above the centre: the block ends just above the axis end
-        top = y - (count_lines - 1) * RADAR_LINE
-    elif sin > 0.3:  # below: the block starts just below it
-        top = y + RADAR_LINE - 2
-    else:
-        top = y - (count_lines - 1) * RADAR_LINE / 2 + 5
-    parts = [_text(x, top + i * RADAR_LINE, line, LABEL, anchor, font_weight="bold") for i, line in enumerate(lines)]
-    parts.append(_text(x, top + len(lines) * RADAR_LINE, figures, FIGURE, anchor, fill=GREY))
-    return parts
-
-
 def radar_chart(score: AssessmentScore) -> Markup:
     """Eight axes (one per domain), readiness now as a solid blue shape and the six-month target as a dashed
     green outline, with gridlines at 25, 50, 75 and 100%."""
     domains = score.domains
     count = len(domains)
+    labels = [
+        _radar_label(i, count, d.domain.title, f"{percent(d.now)} → {percent(d.target)}") for i, d in enumerate(domains)
+    ]
+    layout = _RadarLayout.around(labels)
+    point = layout.point
     body: list[str] = []
-    rings = " ".join(_ring_path(_radar_point(i, count, level) for i in range(count)) for level in (25, 50, 75))
+    rings = " ".join(_ring_path(point(i, count, level) for i in range(count)) for level in (25, 50, 75))
     body.append(f'<path class="app-chart__grid" d="{rings}" fill="none" stroke="{GRID}" stroke-width="1"/>')
-    outer = _ring_path(_radar_point(i, count, 100) for i in range(count))
+    outer = _ring_path(point(i, count, 100) for i in range(count))
     axes = " ".join(
-        f"M{RADAR_CX},{RADAR_CY} L{x:.1f},{y:.1f}" for x, y in (_radar_point(i, count, 100) for i in range(count))
+        f"M{layout.cx},{layout.cy} L{x:.1f},{y:.1f}" for x, y in (point(i, count, 100) for i in range(count))
     )
     body.append(
         f'<path class="app-chart__grid" d="{outer} {axes}" fill="none" stroke="{GRID_STRONG}" stroke-width="1"/>'
     )
-    now = [_radar_point(i, count, d.now) for i, d in enumerate(domains)]
-    target = [_radar_point(i, count, d.target) for i, d in enumerate(domains)]
+    now = [point(i, count, d.now) for i, d in enumerate(domains)]
+    target = [point(i, count, d.target) for i, d in enumerate(domains)]
     body.append(
         f'<polygon class="app-chart__now" points="{_points(now)}" fill="{BLUE}" fill-opacity="0.18" '
         f'stroke="{BLUE}" stroke-width="3" stroke-linejoin="round"/>'
@@ -139,34 +225,35 @@ def radar_chart(score: AssessmentScore) -> Markup:
     # Scale labels on top, midway between the first two axes (away from the point markers), on a pale backing.
     ticks = []
     for level in (25, 50, 75, 100):
-        (x0, y0), (x1, y1) = _radar_point(0, count, level), _radar_point(1 % count, count, level)
+        (x0, y0), (x1, y1) = point(0, count, level), point(1 % count, count, level)
         ticks.append(((x0 + x1) / 2, (y0 + y1) / 2, level))
     backing = _rects_path((x - 19, y - 9, 38, 17) for x, y, _ in ticks)
     body.append(f'<path d="{backing}" fill="#ffffff" fill-opacity="0.85"/>')
     body.extend(_text(x, y + 5, f"{level}%", TICK, "middle", fill=GREY) for x, y, level in ticks)
-    for i, d in enumerate(domains):
-        body.extend(_radar_label(i, count, d.domain.title, f"{percent(d.now)} → {percent(d.target)}"))
+    for label in labels:
+        body.extend(layout.label(label))
 
-    # Legend, under the chart: a solid line with a round marker, a dashed line with a square one.
-    legend_y = RADAR_HEIGHT - 22
+    # Legend, under the chart and centred on it: a solid line with a round marker, a dashed line with a square one.
+    legend_y, left = layout.legend_y, layout.cx - 190
     body.append(
-        f'<line x1="170" y1="{legend_y}" x2="214" y2="{legend_y}" stroke="{BLUE}" stroke-width="3"/>'
-        f'<circle cx="192" cy="{legend_y}" r="5" fill="{BLUE}" stroke="#ffffff" stroke-width="1.5"/>'
+        f'<line x1="{left}" y1="{legend_y}" x2="{left + 44}" y2="{legend_y}" stroke="{BLUE}" stroke-width="3"/>'
+        f'<circle cx="{left + 22}" cy="{legend_y}" r="5" fill="{BLUE}" stroke="#ffffff" stroke-width="1.5"/>'
     )
-    body.append(_text(222, legend_y + 6, "Now"))
+    body.append(_text(left + 52, legend_y + 6, "Now"))
     body.append(
-        f'<line x1="330" y1="{legend_y}" x2="374" y2="{legend_y}" stroke="{GREEN}" stroke-width="3" '
-        f'stroke-dasharray="{TARGET_DASH}"/>'
-        f'<rect x="347" y="{legend_y - 5}" width="10" height="10" fill="#ffffff" stroke="{GREEN}" stroke-width="2.5"/>'
+        f'<line x1="{left + 160}" y1="{legend_y}" x2="{left + 204}" y2="{legend_y}" stroke="{GREEN}" '
+        f'stroke-width="3" stroke-dasharray="{TARGET_DASH}"/>'
+        f'<rect x="{left + 177}" y="{legend_y - 5}" width="10" height="10" fill="#ffffff" stroke="{GREEN}" '
+        'stroke-width="2.5"/>'
     )
-    body.append(_text(382, legend_y + 6, "Six-month target"))
+    body.append(_text(left + 212, legend_y + 6, "Six-month target"))
 
     title = "Readiness by domain, now and at the six-month target"
     desc = (
         f"Radar chart of {count} domains on a scale of 0 to 100%. Overall readiness now {percent(score.now)}, "
         f"at target {percent(score.target)}. " + _figures(score)
     )
-    return _svg("radar", RADAR_WIDTH, RADAR_HEIGHT, title, desc, body)
+    return _svg("radar", layout.width, layout.height, title, desc, body)
 
 
 # Gaps --------------------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
 from ..models import PendingInput
-from ..models.base import utcnow
+from ..models.base import as_utc, utcnow
 from ..queries.assessments import count_unclaimed_pending_input, get_pending_input, pending_input_tokens
 
 KEEP_FOR = timedelta(days=2)
@@ -69,6 +69,10 @@ def take(token: str | None, path: str, user_id: int) -> MultiDict | None:
         return None
     pending = get_pending_input(token[:64])
     if pending is None or pending.path != path or pending.user_id not in (None, user_id):
+        return None
+    if utcnow() - as_utc(pending.created_at) > KEEP_FOR:
+        db.session.delete(pending)
+        db.session.commit()
         return None
     data = MultiDict(json.loads(pending.data))
     db.session.delete(pending)

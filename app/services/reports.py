@@ -8,7 +8,7 @@ import mimetypes
 import re
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from flask import render_template
@@ -17,7 +17,7 @@ from markupsafe import Markup
 from ..config import PROJECT_ROOT
 from ..models import Assessment, PlanAction
 from ..questionnaires import Question, Questionnaire
-from ..templating import render_markdown
+from ..templating import UK, in_uk, render_markdown, uk_date
 from . import charts
 from .assessments import questionnaire_for, score
 from .planning import MONTHS
@@ -93,10 +93,6 @@ class Report:
     method: list[MethodSection]
 
 
-def long_date(value: date | datetime | None) -> str:
-    return f"{value.day} {value:%B %Y}" if value else ""
-
-
 def report_context(assessment: Assessment) -> Report:
     """Everything the report shows, worked out here so the template only lays it out."""
     questionnaire = questionnaire_for(assessment)
@@ -115,10 +111,10 @@ def report_context(assessment: Assessment) -> Report:
         pcn_name=pcn.name,
         ods_code=pcn.ods_code or "",
         icb_name=pcn.area.name if pcn.area else "",
-        completed_on=long_date(assessment.completed_at),
+        completed_on=uk_date(assessment.completed_at),
         completed_by=user.name,
         completed_by_role=user.role_label,
-        produced_on=long_date(date.today()),
+        produced_on=uk_date(datetime.now(UK)),
         radar_chart=charts.radar_chart(result),
         gap_chart=charts.gap_chart(result),
         top_gaps=result.top_gaps(TOP_GAPS),
@@ -193,7 +189,7 @@ def render_report_html(assessment: Assessment, for_pdf: bool = False) -> str:
 
 def pdf_filename(assessment: Assessment) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", assessment.pcn.name.lower()).strip("-") or "pcn"
-    when = (assessment.completed_at or datetime.now()).date().isoformat()
+    when = in_uk(assessment.completed_at or datetime.now(UK)).date().isoformat()
     return f"{slug}-readiness-report-{when}.pdf"
 
 

@@ -3,7 +3,8 @@
 // A progressive enhancement: the page works without it. As someone answers, a copy of the form goes into this
 // browser's localStorage, labelled with the page's revision. If they come back to the page and it is still at that
 // revision, their save never reached the server (a lost connection, a closed lid), so the page offers the copy back.
-// Once a save lands the revision moves on, and the old copy is thrown away. Signing out clears every copy.
+// Once a save lands the revision moves on, and the old copy is thrown away. Signing out, or any page seen while
+// signed out, clears every copy.
 
 const PREFIX = "readiness-draft:";
 const KEEP_FOR_MS = 2 * 24 * 60 * 60 * 1000;
@@ -85,11 +86,16 @@ function start() {
   } catch {
     return; // storage switched off: the page works as it always did
   }
-  for (const button of document.querySelectorAll("form[action$='/sign-out'] button")) {
-    button.form.addEventListener("submit", () => {
-      Object.keys(storage).filter((k) => k.startsWith(PREFIX)).forEach((k) => storage.removeItem(k));
-    });
+  const clearAll = () =>
+    Object.keys(storage).filter((k) => k.startsWith(PREFIX)).forEach((k) => storage.removeItem(k));
+  const signOut = document.querySelector("form[action$='/sign-out']");
+  if (!signOut) {
+    // Nobody is signed in on this page (their session ended, or they signed out elsewhere): a shared computer
+    // must not keep their answers for the next person. What they posted as the session ended is kept on the server.
+    clearAll();
+    return;
   }
+  signOut.addEventListener("submit", clearAll);
   const form = document.querySelector("form[data-draft-key]");
   if (!form) return;
   const key = PREFIX + form.dataset.draftKey;

@@ -1,6 +1,9 @@
 """The charts: what a reader of the results page or the PDF relies on."""
 
 import math
+import re
+import textwrap
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from xml.etree import ElementTree
@@ -8,7 +11,7 @@ from xml.etree import ElementTree
 import pytest
 
 from app.questionnaires.loader import parse_questionnaire
-from app.services.charts import GAP_BAR_WIDTH, RADAR_CX, RADAR_CY, RADAR_R, gap_chart, radar_chart
+from app.services.charts import GAP_BAR_WIDTH, RADAR_R, RADAR_WRAP, gap_chart, radar_chart
 from app.services.scoring import AnswerValue, score_assessment
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "questionnaires"
@@ -88,12 +91,76 @@ def test_radar_points_sit_at_the_figures():
     now = svg.find(f".//{SVG}polygon[@class='app-chart__now']").get("points").split()
     target = svg.find(f".//{SVG}polygon[@class='app-chart__target']").get("points").split()
 
+    cx, cy = _radar_centre(svg)
+
     def distance(point):
         x, y = map(float, point.split(","))
-        return math.hypot(x - RADAR_CX, y - RADAR_CY)
+        return math.hypot(x - cx, y - cy)
 
     assert all(distance(p) == pytest.approx(RADAR_R / 2, abs=0.2) for p in now)
     assert all(distance(p) == pytest.approx(RADAR_R, abs=0.2) for p in target)
+
+
+def _radar_centre(svg) -> tuple[float, float]:
+    """Every axis is drawn out from the centre."""
+    axes = " ".join(p.get("d") for p in svg.findall(f".//{SVG}path[@class='app-chart__grid']"))
+    (x, y), _ = Counter(re.findall(r"M([\d.]+),([\d.]+) L", axes)).most_common(1)[0]
+    return float(x), float(y)
+
+
+LONG_TITLE = "Leadership and organisational development"
+FONTS = Path("/usr/share/fonts/truetype/liberation")  # Arial's metrics, which the charts ask for first
+
+
+class _Font:
+    """How far a line of text reaches, from the font's own metrics."""
+
+    def __init__(self, path: Path):
+        from fontTools.ttLib import TTFont
+
+        font = TTFont(path)
+        self.em = font["head"].unitsPerEm
+        self.ascent, self.descent = font["hhea"].ascent / self.em, -font["hhea"].descent / self.em
+        self.cmap, self.advances = font.getBestCmap(), font["hmtx"].metrics
+
+    def width(self, text: str, size: float) -> float:
+        glyphs = [self.cmap.get(ord(c)) for c in text]
+        return sum(self.advances[g][0] if g else self.em for g in glyphs) * size / self.em
+
+
+@pytest.fixture(scope="module")
+def fonts():
+    regular, bold = FONTS / "LiberationSans-Regular.ttf", FONTS / "LiberationSans-Bold.ttf"
+    if not (regular.exists() and bold.exists()):
+        pytest.skip("needs fonts-liberation")
+    return {"normal": _Font(regular), "bold": _Font(bold)}
+
+
+@pytest.mark.parametrize("position", range(8))
+def test_radar_labels_of_three_lines_fit_inside_the_chart_on_every_side(fonts, position):
+    assert len(textwrap.wrap(LONG_TITLE, RADAR_WRAP)) == 3
+    domains = list(CORE.domains)
+    domains[position] = replace(domains[position], title=LONG_TITLE)
+    svg = _parse(radar_chart(_score(replace(CORE, domains=tuple(domains)))))
+    left, top, width, height = map(float, svg.get("viewBox").split())
+
+    boxes = []
+    for text in svg.iter(f"{SVG}text"):
+        font = fonts[text.get("font-weight", "normal")]
+        x, y, size = float(text.get("x")), float(text.get("y")), float(text.get("font-size"))
+        reach = font.width(text.text, size)
+        start = {"start": x, "middle": x - reach / 2, "end": x - reach}[text.get("text-anchor")]
+        box = (start, y - font.ascent * size, start + reach, y + font.descent * size)
+        assert top <= box[1] and box[3] <= top + height, text.text
+        assert left <= box[0] and box[2] <= left + width, text.text
+        boxes.append((text.text, box))
+    # Nor does any line of text run into another (the legend included).
+    for i, (first, a) in enumerate(boxes):
+        for second, b in boxes[i + 1 :]:
+            apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+            assert apart, (first, second)
+    lines = [t.text for t in svg.iter(f"{SVG}text")]
+    assert textwrap.wrap(LONG_TITLE, RADAR_WRAP) == lines[lines.index("Leadership and") :][:3]
 
 
 def _subpaths(svg, name: str) -> int:

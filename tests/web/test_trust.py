@@ -9,10 +9,10 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.extensions import db, limiter
-from app.models import Answer, PendingInput, UserSession
+from app.models import Answer, Organisation, PendingInput, User, UserSession
 from app.queries.users import get_user_by_email
 from app.services import pending_input, sessions, users
 from tests.conftest import age_session, error_messages, page
@@ -66,7 +66,7 @@ def test_a_copied_cookie_is_dead_after_sign_out(app, anon_client):
 def test_replaying_a_cookie_never_keeps_an_idle_session_alive(app, cd_client):
     assert cd_client.get("/").status_code == 200
     cookie = cd_client.get_cookie("session").value
-    age_session(app, cd_client, minutes=61)
+    age_session(app, cd_client, minutes=31)
     assert cd_client.get("/").status_code == 302  # idle past the limit: ended on the server
     replay = app.test_client()
     replay.set_cookie("session", cookie)
@@ -270,7 +270,7 @@ def test_pages_carry_the_security_headers(app, cd_client):
         assert csp["frame-ancestors"] == "frame-ancestors 'none'" and csp["object-src"] == "object-src 'none'"
         assert response.headers["X-Frame-Options"] == "DENY"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
-        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert response.headers["Referrer-Policy"] == "same-origin"
         assert response.headers["Cache-Control"] == "no-store", path  # the back button shows nothing after sign-out
         assert "Strict-Transport-Security" not in response.headers  # development and tests run on plain HTTP
 
@@ -447,6 +447,9 @@ def production_app(tmp_path, monkeypatch):
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+    security_logger = logging.getLogger("app.security")
+    for handler in list(security_logger.handlers):  # it wrote to this test's captured standard error
+        security_logger.removeHandler(handler)
 
 
 def test_unset_app_env_means_production(production_app):
@@ -589,3 +592,46 @@ def test_a_cross_site_post_keeps_nothing_and_says_so(app, cd_client, csrf_on):
     assert "they could not be kept" in cd_client.get(response.location).get_data(as_text=True)
     with app.app_context():
         assert db.session.query(PendingInput).count() == 0
+
+
+def test_security_events_reach_standard_error_outside_the_tests(capsys, production_app):
+    production_app.test_client().post(
+        "/sign-in", data={"email": "x@example.org", "password": "p"}, base_url="https://readiness.example"
+    )
+    assert '"event": "csrf_failure"' in capsys.readouterr().err  # no token: refused, and an operator sees it
+
+
+def test_https_sign_in_works_with_the_referrer_our_pages_send(production_app):
+    from app.services import demo
+
+    with production_app.app_context():
+        demo.load()
+        demo.remove()  # as a real deployment: no demo accounts, one real user
+        user = User(email="lead@example.org", name="Lead", role="icb_lead",
+                    organisation_id=db.session.scalar(select(Organisation.id).limit(1)))  # fmt: skip
+        user.set_password("a long real password")
+        db.session.add(user)
+        db.session.commit()
+    client = production_app.test_client()
+    base = "https://readiness.example"
+    sign_in_page = client.get("/sign-in", base_url=base)
+    assert sign_in_page.headers["Referrer-Policy"] == "same-origin"  # so the browser sends the next header
+    token = page(sign_in_page).select_one("input[name=csrf_token]")["value"]
+    response = client.post(
+        "/sign-in", base_url=base, headers={"Referer": f"{base}/sign-in"},
+        data={"email": "lead@example.org", "password": "a long real password", "csrf_token": token},
+    )  # fmt: skip
+    assert response.status_code == 302 and response.location == "/"
+
+
+def test_passwords_use_scrypt_with_n_of_at_least_2_16_and_old_hashes_are_upgraded(app, anon_client):
+    from werkzeug.security import generate_password_hash
+
+    with app.app_context():
+        user = get_user_by_email("cd2@example.org")
+        assert user.password_hash.startswith("scrypt:65536:8:1$")
+        user.password_hash = generate_password_hash(PASSWORD, method="scrypt:32768:8:1")
+        db.session.commit()
+    assert sign_in(anon_client, "cd2@example.org").status_code == 302
+    with app.app_context():
+        assert get_user_by_email("cd2@example.org").password_hash.startswith("scrypt:65536:8:1$")
