@@ -68,9 +68,13 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # Sign-in throttling (failed attempts only). Shared across app instances when REDIS_URL is set.
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_STRATEGY": "moving-window",
-        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_HEADERS_ENABLED": False,  # Retry-After is set on a refusal only, never on an ordinary failure
         "RATELIMIT_KEY_PREFIX": "readiness",
+        # Failed sign-ins to one account from one address (or /64 network) before it must wait there.
         "SIGN_IN_LIMIT_PER_ACCOUNT": os.environ.get("SIGN_IN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        # Attempts on one account from anywhere: caps guessing spread over many addresses (ASVS: under 100 an hour)
+        # while one address guessing cannot lock the owner out elsewhere.
+        "SIGN_IN_LIMIT_ACCOUNT_TOTAL": os.environ.get("SIGN_IN_LIMIT_ACCOUNT_TOTAL", "20 per 15 minutes"),
         "SIGN_IN_LIMIT_PER_ADDRESS": os.environ.get("SIGN_IN_LIMIT_PER_ADDRESS", "50 per 15 minutes"),
         # How many proxies in front of the app set X-Forwarded-For/-Proto (0: the app faces clients directly).
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),

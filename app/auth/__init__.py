@@ -132,13 +132,22 @@ def _failed(response) -> bool:
 @public
 @limiter.limit(
     lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
+    key_func=lambda: f"{_account_key()}:{security_log.address_group()}",
     methods=["POST"],
     deduct_when=_failed,
+    scope="sign-in-account-address",
+)
+@limiter.limit(
+    # Every attempt counts here, before the password is checked, so that a burst of parallel guesses cannot
+    # all slip past a limit that is only counted after each one fails.
+    lambda: current_app.config["SIGN_IN_LIMIT_ACCOUNT_TOTAL"],
+    key_func=_account_key,
+    methods=["POST"],
     scope="sign-in-account",
 )
 @limiter.limit(
     lambda: current_app.config["SIGN_IN_LIMIT_PER_ADDRESS"],
+    key_func=security_log.address_group,
     methods=["POST"],
     deduct_when=_failed,
     scope="sign-in-address",
@@ -200,6 +209,12 @@ def _account_page(form: ChangePasswordForm, status: int = 200):
 
 @bp.route("/account/password", methods=["POST"])
 @roles(*ALL_ROLES)
+@limiter.limit(
+    lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"],
+    key_func=lambda: f"password-change:{current_user.id}",
+    deduct_when=_failed,
+    scope="password-change",
+)
 def change_password():
     form = ChangePasswordForm()
     if not form.validate_on_submit():
@@ -207,7 +222,7 @@ def change_password():
     if not current_user.check_password(form.current_password.data):
         form.current_password.errors.append("Your current password is not correct")
         security_log.event("password_change", "failed", reason="wrong_current_password")
-        return _account_page(form, 400)
+        return _account_page(form, 401)  # counted, like a failed sign-in
     current_user.set_password(form.new_password.data)
     ended = sessions.end_all(current_user.id, sessions.EndReason.PASSWORD_CHANGED, except_token=session.get("sid"))
     security_log.event("password_change", "succeeded", other_sessions_ended=ended)
@@ -254,7 +269,7 @@ def _stash(user_id: int | None) -> str | None:
     if not _from_this_site() or not _accepts_get(request.path):
         return None
     token = pending_input.stash(
-        request.path, request.form, user_id, security_log.client_address(), replaces=session.get("pending_input")
+        request.path, request.form, user_id, security_log.address_group(), replaces=session.get("pending_input")
     )
     if token:
         session["pending_input"] = token
@@ -305,15 +320,19 @@ def init_app(app: Flask) -> None:
     def too_many(error):
         retry_after = _retry_after_seconds()
         minutes = max(1, -(-retry_after // 60))
-        security_log.event("sign_in", "throttled", limit=str(getattr(error, "limit", "")))
-        form = SignInForm(formdata=None, data={"email": (request.form.get("email") or "")[:254]})
-        message = (
-            "There have been too many attempts to sign in. "
-            f"Wait {minutes} minute{'s' if minutes != 1 else ''}, then try again."
-        )
-        response = current_app.make_response(
-            (render_template("auth/sign_in.html", form=form, wrong=True, message=message), 429)
-        )
+        wait = f"Wait {minutes} minute{'s' if minutes != 1 else ''}, then try again."
+        if request.endpoint == "auth.change_password":
+            security_log.event("password_change", "throttled")
+            form = ChangePasswordForm(formdata=None)
+            form.current_password.errors = [f"There have been too many wrong current passwords. {wait}"]
+            response = current_app.make_response(_account_page(form, 429))
+        else:
+            security_log.event("sign_in", "throttled", limit=str(getattr(error, "limit", "")))
+            form = SignInForm(formdata=None, data={"email": (request.form.get("email") or "")[:254]})
+            message = f"There have been too many attempts to sign in. {wait}"
+            response = current_app.make_response(
+                (render_template("auth/sign_in.html", form=form, wrong=True, message=message), 429)
+            )
         response.headers["Retry-After"] = str(retry_after)
         return response
 

@@ -6,6 +6,7 @@ from .fields import PlainText, clean_text
 from .widgets import NhsEmailInput, NhsPasswordInput
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.org"
+HIDDEN_IN_PASSWORD = "Passwords cannot contain hidden control characters, such as a NUL. Type it again."
 PASSWORD_MIN = 12
 PASSWORD_MAX = 128
 
@@ -24,7 +25,11 @@ class SignInForm(FlaskForm):
     )
     password = PasswordField(
         "Password",
-        validators=[DataRequired("Enter your password"), Length(max=200, message="Password is too long")],
+        validators=[
+            DataRequired("Enter your password"),
+            PlainText(message=HIDDEN_IN_PASSWORD),
+            Length(max=200, message="Password is too long"),
+        ],
         widget=NhsPasswordInput(),
     )
 
@@ -32,7 +37,11 @@ class SignInForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
         "Current password",
-        validators=[DataRequired("Enter your current password"), Length(max=200, message="Password is too long")],
+        validators=[
+            DataRequired("Enter your current password"),
+            PlainText(message=HIDDEN_IN_PASSWORD),
+            Length(max=200, message="Password is too long"),
+        ],
         widget=NhsPasswordInput(),
     )
     new_password = PasswordField(
@@ -40,6 +49,7 @@ class ChangePasswordForm(FlaskForm):
         description=f"At least {PASSWORD_MIN} characters. A few unrelated words make a strong password.",
         validators=[
             DataRequired("Enter a new password"),
+            PlainText(message=HIDDEN_IN_PASSWORD),
             Length(
                 min=PASSWORD_MIN,
                 max=PASSWORD_MAX,

@@ -60,14 +60,17 @@ class PlainText:
     The field is shown again without them, so the person sees what would be saved and saves it deliberately.
     """
 
-    def __init__(self, name: str | None = None):
+    def __init__(self, name: str | None = None, message: str | None = None):
         self.name = name
+        self.message = message
 
     def __call__(self, form, field) -> None:
         if isinstance(field.data, str) and (count := _control_characters(field.data)):
             name = self.name or field.label.text.removesuffix(" (optional)")
             field.data = "".join(ch for ch in field.data if ch in ALLOWED_CONTROLS or unicodedata.category(ch) != "Cc")
             what = "a hidden character" if count == 1 else f"{count} hidden characters"
+            if self.message:
+                raise StopValidation(self.message)
             raise StopValidation(
                 f"{name} had {what} that cannot be saved (such as a NUL). "
                 "We have taken it out below: check the text, then save again."

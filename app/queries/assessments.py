@@ -72,3 +72,14 @@ def pending_input_tokens(user_id: int) -> list[str]:
             select(PendingInput.token).where(PendingInput.user_id == user_id).order_by(PendingInput.created_at.desc())
         )
     )
+
+
+def oldest_unclaimed_pending_input(count: int) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(PendingInput.token)
+            .where(PendingInput.user_id.is_(None))
+            .order_by(PendingInput.created_at)
+            .limit(count)
+        )
+    )

@@ -4,6 +4,7 @@ One JSON object a line on the `app.security` logger: the event, its outcome, the
 only), the client address and the path. Never a password, a token or anything typed into a form.
 """
 
+import ipaddress
 import json
 import logging
 
@@ -16,6 +17,21 @@ logger = logging.getLogger("app.security")
 def client_address() -> str:
     """The client's address as the app sees it (ProxyFix puts the real one here when TRUSTED_PROXIES is set)."""
     return (request.remote_addr or "")[:45] if has_request_context() else ""
+
+
+def address_group() -> str:
+    """The client address for counting: an IPv4 address, or the /64 network of an IPv6 one (one household or
+    practice usually has a whole /64, so counting single IPv6 addresses would count nothing)."""
+    address = client_address()
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
 def event(name: str, outcome: str, *, user=None, level: int = logging.INFO, **fields) -> None:

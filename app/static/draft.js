@@ -3,8 +3,9 @@
 // A progressive enhancement: the page works without it. As someone answers, a copy of the form goes into this
 // browser's localStorage, labelled with the page's revision. If they come back to the page and it is still at that
 // revision, their save never reached the server (a lost connection, a closed lid), so the page offers the copy back.
-// Once a save lands the revision moves on, and the old copy is thrown away. Signing out, or any page seen while
-// signed out, clears every copy.
+// Once a save lands the revision moves on, and the old copy is thrown away. Each copy names the user it belongs to:
+// signing out clears every copy, and when someone else signs in on this browser, other people's copies go. A copy
+// outlives an ended session (an idle timeout, cleared cookies), since that is when a save most often fails.
 
 const PREFIX = "readiness-draft:";
 const KEEP_FOR_MS = 2 * 24 * 60 * 60 * 1000;
@@ -86,16 +87,21 @@ function start() {
   } catch {
     return; // storage switched off: the page works as it always did
   }
-  const clearAll = () =>
-    Object.keys(storage).filter((k) => k.startsWith(PREFIX)).forEach((k) => storage.removeItem(k));
-  const signOut = document.querySelector("form[action$='/sign-out']");
-  if (!signOut) {
-    // Nobody is signed in on this page (their session ended, or they signed out elsewhere): a shared computer
-    // must not keep their answers for the next person. What they posted as the session ended is kept on the server.
-    clearAll();
-    return;
+  const user = document.querySelector("meta[name=app-user]")?.content;
+  if (!user) return; // nobody signed in: leave the copies for their owner to come back to
+  const drafts = () => Object.keys(storage).filter((k) => k.startsWith(PREFIX));
+  for (const k of drafts()) {
+    let owner = null;
+    try {
+      owner = JSON.parse(storage.getItem(k))?.user;
+    } catch {
+      owner = null;
+    }
+    if (owner !== user) storage.removeItem(k); // someone else's, on a shared computer
   }
-  signOut.addEventListener("submit", clearAll);
+  document
+    .querySelector("form[action$='/sign-out']")
+    ?.addEventListener("submit", () => drafts().forEach((k) => storage.removeItem(k)));
   const form = document.querySelector("form[data-draft-key]");
   if (!form) return;
   const key = PREFIX + form.dataset.draftKey;
@@ -113,7 +119,8 @@ function start() {
   if (draft && form.dataset.draftOffer === "yes" && !same(draft.data, read(form))) {
     offer(form, key, draft);
   }
-  const keep = () => storage.setItem(key, JSON.stringify({ revision, savedAt: Date.now(), data: read(form) }));
+  const keep = () =>
+    storage.setItem(key, JSON.stringify({ user, revision, savedAt: Date.now(), data: read(form) }));
   form.addEventListener("input", keep);
   form.addEventListener("change", keep);
 }

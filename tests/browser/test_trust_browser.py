@@ -56,3 +56,31 @@ def test_signing_out_clears_drafts_and_the_back_button_shows_nothing(page):
     page.go_back()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")  # no-store: fetched again, not shown
     assert "Draft on a shared computer" not in page.content()
+
+
+def test_a_draft_outlives_a_lost_session_and_is_offered_after_signing_in_again(page):
+    sign_in(page, "cd4@example.org")
+    open_assessment(page)
+    page.get_by_role("link", name="Governance", exact=True).click()
+    domain_url = page.url
+    questions_on(page).first.get_by_label(NOTE_LABEL).fill("Typed as the laptop lid closed")
+    page.context.clear_cookies()  # the session is gone (as after an idle timeout or cleared cookies)
+    page.goto(domain_url)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    page.get_by_label("Email address").fill("cd4@example.org")
+    page.get_by_label("Password").fill("demo-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(domain_url)
+    expect(page.locator("#unsaved-draft").get_by_role("heading", name=DRAFT_HEADING)).to_be_visible()
+    page.get_by_role("button", name="Restore my unsaved answers").click()
+    expect(questions_on(page).first.get_by_label(NOTE_LABEL)).to_have_value("Typed as the laptop lid closed")
+
+
+def test_someone_elses_drafts_go_when_another_person_signs_in_on_the_browser(page):
+    sign_in(page, "cd4@example.org")
+    open_assessment(page)
+    page.get_by_role("link", name="Governance", exact=True).click()
+    questions_on(page).first.get_by_label(NOTE_LABEL).fill("Not for the next person")
+    page.context.clear_cookies()
+    sign_in(page, "cd3@example.org")
+    assert not page.evaluate("Object.keys(localStorage).some(k => k.startsWith('readiness-draft:'))")
