@@ -1,7 +1,7 @@
 """Object-level access, generated from the url map: every route that names an object, for every role.
 
 Each route that takes an id or names an object is tried by every role and by a user of another PCN and of
-another ICB, on a completed assessment (with its plan) that belongs to Riverside PCN. A route added without a
+another ICB, on an assessment of Riverside PCN: completed with its plan, and still a draft. A route added without a
 rule, or with a rule or a URL argument this matrix does not know, fails the test until someone says here what
 each role should get.
 """
@@ -51,16 +51,21 @@ PUBLIC_FILES = {"static", "main.assets", "main.frontend"}
 ARGUMENTS = {"assessment_id", "action_id", "domain_id"}
 
 
-@pytest.fixture
-def riverside(app, cd_client):
-    """A completed assessment of Riverside PCN with its plan; the values for every URL argument."""
+@pytest.fixture(params=["completed, with a plan", "a draft in progress"])
+def riverside(request, app, cd_client):
+    """An assessment of Riverside PCN, completed with its plan or still a draft; values for every URL argument."""
     base = start(cd_client)
-    complete_all(cd_client, app, base)
-    assert cd_client.post(f"{base}/check").status_code == 302
+    if request.param == "completed, with a plan":
+        complete_all(cd_client, app, base)
+        assert cd_client.post(f"{base}/check").status_code == 302
     with app.app_context():
         assessment = db.session.scalar(select(Assessment))
         action = db.session.scalar(select(PlanAction).where(PlanAction.assessment_id == assessment.id))
-        return {"assessment_id": assessment.id, "action_id": action.id, "domain_id": core(app).domains[0].id}
+        return {
+            "assessment_id": assessment.id,
+            "action_id": action.id if action else 1,  # a draft has no actions: any id must still be refused
+            "domain_id": core(app).domains[0].id,
+        }
 
 
 def _routes_with_objects(app):
