@@ -258,7 +258,8 @@ def completed_assessment(browser, live_server):
     check = page.url
     page.get_by_role("button", name="Confirm and see results").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your readiness results")
-    urls = {"home": home, "task list": task_list, "domain": domain, "check": check, "results": page.url}
+    urls = {"home": home, "task list": task_list, "domain": domain, "check": check, "results": page.url,
+            "account": home.rstrip("/") + "/account"}  # fmt: skip
     state = context.storage_state()
     context.close()
     assert not problems, "\n".join(problems)
@@ -279,6 +280,14 @@ def _wrong_password(page: Page) -> None:
     expect(page.locator(".nhsuk-error-summary")).to_be_visible()
 
 
+def _short_new_password(page: Page) -> None:
+    page.get_by_label("Current password").fill("not-it")
+    page.get_by_label("New password", exact=True).fill("short")
+    page.get_by_label("Confirm new password").fill("short")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+
+
 PAGES = {
     "sign-in page": (None, None),
     "sign-in page with an error": (None, _wrong_password),
@@ -288,6 +297,8 @@ PAGES = {
     "domain page with an error": ("domain", _error_state),
     "check your answers": ("check", None),
     "results page": ("results", None),
+    "account page": ("account", None),
+    "account page with an error": ("account", _short_new_password),
 }
 
 
