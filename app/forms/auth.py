@@ -11,6 +11,19 @@ PASSWORD_MIN = 12
 PASSWORD_MAX = 128
 
 
+def existing_password_field(label: str, missing: str) -> PasswordField:
+    """A password the person already has: no rules but a sane length and no hidden control characters."""
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(missing),
+            PlainText(message=HIDDEN_IN_PASSWORD),
+            Length(max=200, message="Password is too long"),
+        ],
+        widget=NhsPasswordInput(),
+    )
+
+
 class SignInForm(FlaskForm):
     email = EmailField(
         "Email address",
@@ -23,27 +36,11 @@ class SignInForm(FlaskForm):
         filters=[clean_text],
         widget=NhsEmailInput(),
     )
-    password = PasswordField(
-        "Password",
-        validators=[
-            DataRequired("Enter your password"),
-            PlainText(message=HIDDEN_IN_PASSWORD),
-            Length(max=200, message="Password is too long"),
-        ],
-        widget=NhsPasswordInput(),
-    )
+    password = existing_password_field("Password", "Enter your password")
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(
-        "Current password",
-        validators=[
-            DataRequired("Enter your current password"),
-            PlainText(message=HIDDEN_IN_PASSWORD),
-            Length(max=200, message="Password is too long"),
-        ],
-        widget=NhsPasswordInput(),
-    )
+    current_password = existing_password_field("Current password", "Enter your current password")
     new_password = PasswordField(
         "New password",
         description=f"At least {PASSWORD_MIN} characters. A few unrelated words make a strong password.",

@@ -123,6 +123,7 @@ function start() {
     storage.setItem(key, JSON.stringify({ user, revision, savedAt: Date.now(), data: read(form) }));
   form.addEventListener("input", keep);
   form.addEventListener("change", keep);
+  form.dataset.draftReady = "yes"; // for tests: the copy is being kept from now on
 }
 
 start();

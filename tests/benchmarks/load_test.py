@@ -22,7 +22,6 @@ import os
 import random
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,7 @@ from app.config import PROJECT_ROOT
 from app.extensions import db
 from app.models import Answer, Assessment, AssessmentStatus, Organisation, OrgKind, Role, User
 from app.services import database
+from tests.servers import free_port, stop
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PCN_COUNT = 10
@@ -107,12 +107,6 @@ def build_data(url: str) -> None:
 # --- The server ---------------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(url: str, port: int, log_path: Path) -> subprocess.Popen:
     env = dict(os.environ)
     env.update(
@@ -152,13 +146,7 @@ def wait_until_up(server: subprocess.Popen, base: str, log_path: Path, limit: fl
 
 
 def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+    stop(server, grace=30)  # let in-flight saves finish before the database is read
     server.log_file.close()
 
 

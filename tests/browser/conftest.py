@@ -7,7 +7,6 @@ assets.nhs.uk, which is unreachable here).
 
 import os
 import secrets
-import socket
 import subprocess
 import time
 import urllib.error
@@ -16,6 +15,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from tests.servers import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = ROOT / ".venv" / "bin" / "flask"
@@ -39,12 +40,6 @@ ASSET_TYPES = {"stylesheet", "script", "image", "font", "media", "fetch", "xhr"}
 
 
 # --- The server ------------------------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _server_env(database: Path) -> dict[str, str]:
@@ -84,16 +79,6 @@ def _wait_until_healthy(process: subprocess.Popen, url: str, log: Path) -> None:
     pytest.fail(f"the server did not answer {url}/healthz within {STARTUP_SECONDS}s:\n{log.read_text()}")
 
 
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> str:
     """The app served by `flask run` on a free port with its own SQLite database and the demo data; its base URL."""
@@ -101,7 +86,7 @@ def live_server(tmp_path_factory) -> str:
     env = _server_env(tmp / "browser.sqlite")
     _flask(env, "db", "upgrade")
     _flask(env, "demo", "load")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp / "server.log"
     with log.open("w") as out:
@@ -116,7 +101,7 @@ def live_server(tmp_path_factory) -> str:
         _wait_until_healthy(process, url, log)
         yield url
     finally:
-        _stop(process)
+        stop(process)
 
 
 # --- The browser -----------------------------------------------------------------------------------------------

@@ -13,11 +13,17 @@ pytestmark = pytest.mark.browser
 DRAFT_HEADING = "You have answers on this device that were not saved"
 
 
+def draft_ready(page) -> None:
+    """Wait for the page's draft keeping to start (a module script, run after the page is parsed)."""
+    page.wait_for_selector("form[data-draft-ready]", state="attached")
+
+
 def test_answers_from_a_save_that_never_arrived_are_offered_back(page):
     sign_in(page, "cd4@example.org")
     open_assessment(page)
     page.get_by_role("link", name="Leadership", exact=True).click()
     domain_url = page.url
+    draft_ready(page)
     first = questions_on(page).first
     first.get_by_role("group", name="Where is your PCN now?").get_by_text("Level 2", exact=True).click()
     first.get_by_label(NOTE_LABEL).fill("Agreed at the board on Tuesday")
@@ -48,6 +54,7 @@ def test_signing_out_clears_drafts_and_the_back_button_shows_nothing(page):
     sign_in(page, "cd4@example.org")
     open_assessment(page)
     page.get_by_role("link", name="Governance", exact=True).click()
+    draft_ready(page)
     questions_on(page).first.get_by_label(NOTE_LABEL).fill("Draft on a shared computer")
     assert page.evaluate("Object.keys(localStorage).some(k => k.startsWith('readiness-draft:'))")
     page.get_by_role("button", name="Sign out").click()
@@ -63,6 +70,7 @@ def test_a_draft_outlives_a_lost_session_and_is_offered_after_signing_in_again(p
     open_assessment(page)
     page.get_by_role("link", name="Governance", exact=True).click()
     domain_url = page.url
+    draft_ready(page)
     questions_on(page).first.get_by_label(NOTE_LABEL).fill("Typed as the laptop lid closed")
     page.context.clear_cookies()  # the session is gone (as after an idle timeout or cleared cookies)
     page.goto(domain_url)
@@ -80,6 +88,7 @@ def test_someone_elses_drafts_go_when_another_person_signs_in_on_the_browser(pag
     sign_in(page, "cd4@example.org")
     open_assessment(page)
     page.get_by_role("link", name="Governance", exact=True).click()
+    draft_ready(page)
     questions_on(page).first.get_by_label(NOTE_LABEL).fill("Not for the next person")
     page.context.clear_cookies()
     sign_in(page, "cd3@example.org")
