@@ -7,13 +7,38 @@ from .assessment import (
     PendingInput,
     QuestionnaireContent,
 )
+from .audit import AppendOnly, AuditEvent
 from .base import Base
-from .organisation import Organisation, OrgKind
+from .jobs import BackgroundJob, JobStatus
+from .organisation import Organisation, OrgKind, lmc_coverage
+from .people import Invitation
 from .plan import ACTION_STATUS_LABELS, ActionOrigin, ActionStatus, PlanAction
+from .rounds import (
+    RETURN_STATUS_LABELS,
+    ReturnRound,
+    ReturnStatus,
+    RoundPcn,
+    Submission,
+    SubmissionAnswer,
+    SubmissionDomainScore,
+)
 from .session import UserSession
 from .user import ROLE_LABELS, Role, User
 
 __all__ = [
+    "AppendOnly",
+    "AuditEvent",
+    "BackgroundJob",
+    "Invitation",
+    "JobStatus",
+    "RETURN_STATUS_LABELS",
+    "ReturnRound",
+    "ReturnStatus",
+    "RoundPcn",
+    "Submission",
+    "SubmissionAnswer",
+    "SubmissionDomainScore",
+    "lmc_coverage",
     "ACTION_STATUS_LABELS",
     "ActionOrigin",
     "ActionStatus",

@@ -59,6 +59,13 @@ class Assessment(Base):
     plan_generated_at: Mapped[datetime | None]
     # Ceiling on actions a month when the plan is scheduled; None means the questionnaire's default.
     max_actions_per_month: Mapped[int | None]
+    # A return for an ICB's round: the round's local supplement (if any) is a second section of the assessment.
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("return_round.id"), index=True)
+    supplement_key: Mapped[str | None] = mapped_column(String(100))
+    supplement_hash: Mapped[str | None] = mapped_column(ForeignKey("questionnaire_content.content_hash"))
+    # Set while a submission of this assessment stands: its answers are then the ICB's record and stay as they
+    # are until the ICB reopens the return. The plan stays the PCN's to work on.
+    submitted_at: Mapped[datetime | None]
 
     pcn: Mapped[Organisation] = relationship(lazy="joined")
     started_by: Mapped[User] = relationship()

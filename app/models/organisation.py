@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base
@@ -8,15 +8,26 @@ from .base import Base
 
 class OrgKind(StrEnum):
     ICB = "icb"
+    SUB_ICB = "sub_icb"  # a sub-ICB location (three-character code such as 91Q), within one ICB
     PCN = "pcn"
     LMC = "lmc"
     ADMIN = "admin"
 
 
-class Organisation(Base):
-    """An ICB, a PCN, an LMC or the service's own administering body.
+# The sub-ICB locations an LMC covers: an LMC's area does not always match one ICB.
+lmc_coverage = Table(
+    "lmc_coverage",
+    Base.metadata,
+    Column("lmc_id", ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True),
+    Column("sub_icb_id", ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True),
+)
 
-    `area_id` points at the ICB whose area the organisation sits in (a PCN) or covers (an LMC).
+
+class Organisation(Base):
+    """An ICB, a sub-ICB location, a PCN, an LMC or the service's own administering body.
+
+    `area_id` points at the ICB whose area the organisation sits in (a sub-ICB location or a PCN) or that it
+    mainly works with (an LMC). A PCN's `parent_id` is its sub-ICB location, as NHS England publishes it.
     """
 
     __tablename__ = "organisation"
@@ -27,7 +38,16 @@ class Organisation(Base):
     ods_code: Mapped[str | None] = mapped_column(String(12), unique=True)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
 
-    area: Mapped["Organisation | None"] = relationship(remote_side=[id])
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+
+    area: Mapped["Organisation | None"] = relationship(remote_side=[id], foreign_keys=[area_id])
+    parent: Mapped["Organisation | None"] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    covers: Mapped[list["Organisation"]] = relationship(
+        secondary=lmc_coverage,
+        primaryjoin=lambda: Organisation.id == lmc_coverage.c.lmc_id,
+        secondaryjoin=lambda: Organisation.id == lmc_coverage.c.sub_icb_id,
+        order_by=lambda: Organisation.ods_code,
+    )
 
     def __repr__(self) -> str:
         return f"<Organisation {self.kind} {self.name!r}>"

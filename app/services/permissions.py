@@ -19,3 +19,14 @@ def can_view_assessment(user: User, assessment: Assessment) -> bool:
 
 def can_edit_assessment(user: User, assessment: Assessment) -> bool:
     return can_view_assessment(user, assessment)
+
+
+def icb_of(user: User) -> int | None:
+    """The ICB whose area an ICB lead works for; None for everyone else."""
+    if user.role == Role.ICB_LEAD and user.organisation.kind == OrgKind.ICB:
+        return user.organisation_id
+    return None
+
+
+def is_admin(user: User) -> bool:
+    return user.role == Role.ADMIN and user.organisation.kind == OrgKind.ADMIN
