@@ -9,6 +9,7 @@ from .assessment import (
 )
 from .audit import AppendOnly, AuditEvent
 from .base import Base
+from .imports import RosterUpload
 from .jobs import BackgroundJob, JobStatus
 from .organisation import Organisation, OrgKind, lmc_coverage
 from .people import Invitation
@@ -33,6 +34,7 @@ __all__ = [
     "JobStatus",
     "RETURN_STATUS_LABELS",
     "ReturnRound",
+    "RosterUpload",
     "ReturnStatus",
     "RoundPcn",
     "Submission",

@@ -40,4 +40,6 @@ class BackgroundJob(Base):
     result: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
+    # Touched as the job makes progress; a running job whose heartbeat stops was lost with its worker.
+    heartbeat_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

@@ -1,8 +1,8 @@
-"""ICB returns: sub-ICB locations, LMC coverage, rounds, submissions, audit, invitations, jobs
+"""ICB returns: sub-ICB locations, LMC coverage, rounds, submissions, audit, invitations, jobs, roster uploads
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-24 18:23:16.127577
+Create Date: 2026-11-24 18:26:47.442060
 """
 
 import sqlalchemy as sa
@@ -93,6 +93,23 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("return_round", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_return_round_icb_id"), ["icb_id"], unique=False)
+
+    op.create_table(
+        "roster_upload",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("icb_id", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("content", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["icb_id"], ["organisation.id"], name=op.f("fk_roster_upload_icb_id_organisation")),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user_account.id"], name=op.f("fk_roster_upload_user_id_user_account"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_roster_upload")),
+    )
+    with op.batch_alter_table("roster_upload", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_roster_upload_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "audit_event",
@@ -197,6 +214,7 @@ def upgrade() -> None:
         sa.Column("result", sa.LargeBinary(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["requested_by_id"], ["user_account.id"], name=op.f("fk_background_job_requested_by_id_user_account")
@@ -263,13 +281,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f("ix_assessment_round_id"), ["round_id"], unique=False)
         batch_op.create_foreign_key(
+            batch_op.f("fk_assessment_round_id_return_round"), "return_round", ["round_id"], ["id"]
+        )
+        batch_op.create_foreign_key(
             batch_op.f("fk_assessment_supplement_hash_questionnaire_content"),
             "questionnaire_content",
             ["supplement_hash"],
             ["content_hash"],
-        )
-        batch_op.create_foreign_key(
-            batch_op.f("fk_assessment_round_id_return_round"), "return_round", ["round_id"], ["id"]
         )
 
     with op.batch_alter_table("organisation", schema=None) as batch_op:
@@ -290,8 +308,8 @@ def downgrade() -> None:
         batch_op.drop_column("parent_id")
 
     with op.batch_alter_table("assessment", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_assessment_round_id_return_round"), type_="foreignkey")
         batch_op.drop_constraint(batch_op.f("fk_assessment_supplement_hash_questionnaire_content"), type_="foreignkey")
+        batch_op.drop_constraint(batch_op.f("fk_assessment_round_id_return_round"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_assessment_round_id"))
         batch_op.drop_column("submitted_at")
         batch_op.drop_column("supplement_hash")
@@ -326,6 +344,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_audit_event_area_id"))
 
     op.drop_table("audit_event")
+    with op.batch_alter_table("roster_upload", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_roster_upload_user_id"))
+
+    op.drop_table("roster_upload")
     with op.batch_alter_table("return_round", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_return_round_icb_id"))
 
