@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+WORKERS ?= 2
 export FLASK_APP := app
 
 # Fonts: Liberation and DejaVu for text; WenQuanYi Micro Hei (Chinese, Japanese, Korean) and Noto Color Emoji so that
@@ -12,7 +13,7 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-de
 	fonts-wqy-microhei fonts-noto-color-emoji
 TEST_SYSTEM_PACKAGES := chromium poppler-utils
 
-.PHONY: install install-test run serve test lint check-questionnaires clean
+.PHONY: install install-test run serve worker test lint check-questionnaires clean
 
 define apt_ensure
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -42,12 +43,20 @@ install-test: install
 	$(call apt_ensure,$(TEST_SYSTEM_PACKAGES))
 
 # The app defaults to production (which refuses to start without SECRET_KEY): `make run` is for development.
+# A job queue worker runs in the background beside the server, and is stopped when the server stops.
 run: export APP_ENV := development
 run: install
 	$(BIN)/flask questionnaires check
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
+	$(BIN)/huey_consumer app.worker.huey -w $(WORKERS) -k thread & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+# The job queue's worker on its own (`make run` starts one already), with WORKERS threads.
+worker: export APP_ENV := $(or $(APP_ENV),development)
+worker: install
+	$(BIN)/huey_consumer app.worker.huey -w $(WORKERS) -k thread
 
 test: export APP_ENV := testing
 test: install-test
