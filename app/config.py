@@ -76,6 +76,27 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # while one address guessing cannot lock the owner out elsewhere.
         "SIGN_IN_LIMIT_ACCOUNT_TOTAL": os.environ.get("SIGN_IN_LIMIT_ACCOUNT_TOTAL", "20 per 15 minutes"),
         "SIGN_IN_LIMIT_PER_ADDRESS": os.environ.get("SIGN_IN_LIMIT_PER_ADDRESS", "50 per 15 minutes"),
+        # Background jobs (app/jobs): Redis when JOBS_REDIS_URL (or REDIS_URL) is set, else a SQLite file that needs
+        # no server. The tests run each job at once in the same process; a worker (app/worker.py) never does.
+        "JOBS_REDIS_URL": os.environ.get("JOBS_REDIS_URL", redis_url),
+        "JOBS_SQLITE_PATH": os.environ.get("JOBS_SQLITE_PATH", str(instance_path / "jobs.sqlite")),
+        "JOBS_QUEUE_NAME": os.environ.get("JOBS_QUEUE_NAME", "readiness"),
+        "JOBS_IMMEDIATE": env == "testing",
+        # A running job silent this long (or a queued one not started) was lost with its worker: it is run again.
+        "JOBS_STALE_MINUTES": int(os.environ.get("JOBS_STALE_MINUTES", "5")),
+        # Email (app/services/mail.py): "smtp" in production, "file" (instance/mail/ and the console) in development,
+        # "memory" (app.extensions["mail_outbox"]) in the tests. Production refuses to start without a server to use.
+        "MAIL_BACKEND": os.environ.get("MAIL_BACKEND") or {"development": "file", "testing": "memory"}.get(env, "smtp"),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "587")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "true").strip().lower() not in ("0", "false", "no", "off"),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "PCN Neighbourhood Readiness <no-reply@localhost>" if relaxed else ""),
+        "MAIL_FILE_DIR": os.environ.get("MAIL_FILE_DIR", str(instance_path / "mail")),
+        # Invitation links work once, for this many days; bad links from one address (or /64) before it must wait.
+        "INVITATION_DAYS": int(os.environ.get("INVITATION_DAYS", "7")),
+        "INVITATION_LINK_LIMIT": os.environ.get("INVITATION_LINK_LIMIT", "20 per 15 minutes"),
         # How many proxies in front of the app set X-Forwarded-For/-Proto (0: the app faces clients directly).
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         # Where the browser may fetch the NHS.UK fonts from (the design system's CSS asks for Frutiger there).
@@ -88,6 +109,8 @@ def check_config(config: dict) -> None:
     """Fail closed: refuse to start a production app whose settings would make it unsafe."""
     if config["APP_ENV"] not in ENVIRONMENTS:
         raise ConfigError(f"APP_ENV is {config['APP_ENV']!r}: set it to one of {', '.join(ENVIRONMENTS)}.")
+    if config.get("MAIL_BACKEND", "memory") not in ("smtp", "file", "memory"):
+        raise ConfigError(f"MAIL_BACKEND is {config['MAIL_BACKEND']!r}: set it to smtp, file or memory.")
     if config["APP_ENV"] != "production":
         return
     key = config.get("SECRET_KEY") or ""
@@ -99,3 +122,11 @@ def check_config(config: dict) -> None:
         )
     if config.get("DEMO_DATA_ALLOWED"):
         raise ConfigError("DEMO_DATA_ALLOWED cannot be set in production.")
+    if config.get("MAIL_BACKEND") == "smtp" and not (config.get("MAIL_SERVER") and config.get("MAIL_FROM")):
+        raise ConfigError(
+            "MAIL_SERVER and MAIL_FROM must be set in production, so that invitations can be emailed: for example "
+            "MAIL_SERVER=smtp.example.org and MAIL_FROM='PCN Neighbourhood Readiness <readiness@example.org>'. "
+            "To deliver email another way, set MAIL_BACKEND (file: saved in instance/mail/ and printed on the console)."
+        )
+    if config.get("MAIL_BACKEND") == "smtp" and config.get("MAIL_PASSWORD") and not config.get("MAIL_USE_TLS"):
+        raise ConfigError("MAIL_PASSWORD is set but MAIL_USE_TLS is off: the password would be sent unencrypted.")

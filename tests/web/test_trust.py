@@ -507,6 +507,8 @@ def production_app(tmp_path, monkeypatch):
     from app.services import database
 
     monkeypatch.setenv("SECRET_KEY", secrets.token_hex(32))
+    monkeypatch.setenv("MAIL_SERVER", "smtp.example.org")  # production will not start with nowhere to send email
+    monkeypatch.setenv("MAIL_FROM", "readiness@example.org")
     monkeypatch.delenv("APP_ENV", raising=False)  # unset means production
     application = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite'}"})
     with application.app_context():
@@ -557,6 +559,8 @@ def test_production_ignores_flask_debug(tmp_path, monkeypatch):
 
     monkeypatch.setenv("FLASK_DEBUG", "1")
     monkeypatch.setenv("SECRET_KEY", secrets.token_hex(32))
+    monkeypatch.setenv("MAIL_SERVER", "smtp.example.org")
+    monkeypatch.setenv("MAIL_FROM", "readiness@example.org")
     monkeypatch.delenv("APP_ENV", raising=False)
     application = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}"})
     assert application.debug is False and get_debug_flag() is False  # `flask run` will not start its debugger
