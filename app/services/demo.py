@@ -21,6 +21,22 @@ PCNS = [
     ("Eastgate PCN", "U00005"),
     ("Valley Villages PCN", "U00006"),
 ]
+# Sub-ICB locations (name, code, ICB), the one each PCN is in, and those the demo LMC covers.
+SUB_ICBS = [
+    ("Demo ICB - 90A (North)", "90A", "QDM"),
+    ("Demo ICB - 90B (South)", "90B", "QDM"),
+    ("Second Demo ICB - 90C", "90C", "QSD"),
+]
+PCN_SUB_ICBS = {
+    "U00001": "90A",
+    "U00002": "90A",
+    "U00003": "90A",
+    "U00004": "90B",
+    "U00005": "90B",
+    "U00006": "90B",
+    "U00007": "90C",
+}
+LMC_COVERS = ["90A", "90B"]
 ACCOUNTS = [
     ("cd@example.org", "Dr Asha Patel", Role.CLINICAL_DIRECTOR, "U00001"),
     ("cd2@example.org", "Dr Tom Hughes", Role.CLINICAL_DIRECTOR, "U00002"),
@@ -31,6 +47,8 @@ ACCOUNTS = [
     ("admin@example.org", "Sam Taylor", Role.ADMIN, ADMIN_ORG),
     ("icb2@example.org", "Chris Evans", Role.ICB_LEAD, "QSD"),
     ("cd4@example.org", "Dr Nia Roberts", Role.CLINICAL_DIRECTOR, "U00007"),
+    ("cd5@example.org", "Dr Ravi Kumar", Role.CLINICAL_DIRECTOR, "U00005"),
+    ("cd6@example.org", "Dr Helen Price", Role.CLINICAL_DIRECTOR, "U00004"),
 ]
 
 
@@ -61,6 +79,14 @@ def load() -> int:
     orgs[OTHER_ICB[1]] = other_icb
     for name, code in OTHER_PCNS:
         orgs[code] = organisation(name, OrgKind.PCN, code, area=other_icb)
+    for name, code, icb_code in SUB_ICBS:
+        orgs[code] = organisation(name, OrgKind.SUB_ICB, code, area=orgs[icb_code])
+    for pcn_code, sub_icb_code in PCN_SUB_ICBS.items():
+        if orgs[pcn_code].parent_id is None:  # a database from before sub-ICB locations; an import's move stays
+            orgs[pcn_code].parent = orgs[sub_icb_code]
+    for code in LMC_COVERS:
+        if orgs[code] not in orgs[LMC].covers:
+            orgs[LMC].covers.append(orgs[code])
     for email, name, role, org_key in ACCOUNTS:
         if get_user_by_email(email):
             continue
