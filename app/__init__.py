@@ -38,15 +38,23 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
 
     from .assessments import bp as assessments_bp
+    from .jobs import init_app as init_jobs
     from .main import bp as main_bp
+    from .orgs import bp as orgs_bp
+    from .people import bp as people_bp
     from .plans import bp as plans_bp
     from .reports import bp as reports_bp
+    from .rounds import bp as rounds_bp
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(assessments_bp)
     app.register_blueprint(plans_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(people_bp)  # people, invitations and the emailed invitation link
+    init_jobs(app)  # the job queue (Huey) and its pages at /jobs/
+    app.register_blueprint(rounds_bp)
+    app.register_blueprint(orgs_bp)  # sub-ICB locations, PCNs and the roster import at /organisations
 
     from .cli import register
 

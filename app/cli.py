@@ -6,12 +6,15 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
+from .orgs.cli import register_orgs
 from .queries.users import get_user_by_email
 from .questionnaires.loader import QuestionnaireError, load_directory, load_file
-from .services import database, demo, users
+from .services import database, demo, demo_rounds, demo_scale, users
 
 
 def register(app: Flask) -> None:
+    register_orgs(app)  # orgs import, orgs add-sub-icb
+
     @app.cli.group("db")
     def db_group():
         """Database schema (Alembic migrations)."""
@@ -62,13 +65,25 @@ def register(app: Flask) -> None:
         """Demonstration data."""
 
     @demo_group.command("load")
-    def demo_load():
-        """Create the demo ICB, LMC, PCNs and accounts (idempotent). Refused outside development."""
+    @click.option(
+        "--pcns",
+        type=click.IntRange(min=1, max=5000),
+        default=None,
+        help="Also build a national-scale data set of about this many PCNs (for measuring), most with returns.",
+    )
+    def demo_load(pcns: int | None):
+        """Create the demo ICB, LMC, PCNs, accounts and return rounds (idempotent). Refused outside development."""
         if not current_app.config["DEMO_DATA_ALLOWED"]:
             click.echo("Demo data is only for development: set APP_ENV=development to load it.", err=True)
             sys.exit(1)
         created = demo.load()
+        rounds_added = demo_rounds.load()
         click.echo(f"Demo data loaded ({created} new record(s)). Accounts use the password '{demo.PASSWORD}'.")
+        if rounds_added:
+            click.echo("Demo return rounds added for the Demo ICB.")
+        if pcns:
+            summary = demo_scale.load(pcns)
+            click.echo(summary)
 
     @demo_group.command("remove")
     def demo_remove():

@@ -18,10 +18,17 @@ from app.extensions import db, limiter
 from app.models import (
     Answer,
     Assessment,
+    AuditEvent,
+    BackgroundJob,
     DomainProgress,
     PendingInput,
     PlanAction,
     QuestionnaireContent,
+    ReturnRound,
+    RoundPcn,
+    Submission,
+    SubmissionAnswer,
+    SubmissionDomainScore,
     UserSession,
 )
 from app.queries.users import get_user_by_email
@@ -32,7 +39,22 @@ FIXTURES = Path(__file__).parent / "fixtures"
 # Property tests check behaviour, not speed: no per-example deadline, so a busy machine cannot fail them.
 settings.register_profile("project", deadline=None)
 settings.load_profile("project")
-PER_TEST_TABLES = (PlanAction, Answer, DomainProgress, Assessment, PendingInput, QuestionnaireContent, UserSession)
+PER_TEST_TABLES = (
+    BackgroundJob,
+    SubmissionAnswer,
+    SubmissionDomainScore,
+    Submission,
+    PlanAction,
+    Answer,
+    DomainProgress,
+    Assessment,
+    RoundPcn,
+    AuditEvent,
+    ReturnRound,
+    PendingInput,
+    QuestionnaireContent,
+    UserSession,
+)
 
 
 def _database_url(tmp: Path) -> tuple[str, callable]:
@@ -180,3 +202,18 @@ def page(response) -> BeautifulSoup:
 def error_messages(soup: BeautifulSoup) -> list[str]:
     summary = soup.select_one(".nhsuk-error-summary")
     return [a.get_text(" ", strip=True) for a in summary.select("a")] if summary else []
+
+
+@pytest.fixture
+def icb2_client(app):
+    return _client_for(app, "icb2@example.org")
+
+
+@pytest.fixture
+def cd3_client(app):
+    return _client_for(app, "cd3@example.org")
+
+
+@pytest.fixture
+def cd4_client(app):
+    return _client_for(app, "cd4@example.org")

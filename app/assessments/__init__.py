@@ -5,13 +5,15 @@ from flask_login import current_user
 
 from ..access import PCN_ROLES, roles
 from ..auth import restored_input
+from ..extensions import db
 from ..forms.domain import DomainForm, build_domain_form
 from ..forms.fields import revision_number
 from ..forms.simple import ConfirmForm
+from ..models import ReturnRound
 from ..queries.assessments import get_assessment_for, in_progress_assessment
 from ..questionnaires import registry
 from ..services import assessments as service
-from ..services import charts
+from ..services import charts, rounds
 from ..services.permissions import can_start_assessment
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
@@ -41,10 +43,14 @@ def start():
 def task_list(assessment_id: int):
     assessment = get_assessment_for(current_user, assessment_id)
     states = service.domain_states(assessment)
+    round_ = db.session.get(ReturnRound, assessment.round_id) if assessment.round_id else None
     return render_template(
         "assessments/task_list.html",
         assessment=assessment,
         questionnaire=service.questionnaire_for(assessment),
+        sections=service.sections(assessment),
+        round=round_,
+        submission=rounds.latest_submission(round_.id, assessment.pcn_id) if round_ else None,
         states=states,
         tags=STATUS_TAGS,
         completed_count=sum(s.status == "completed" for s in states),
@@ -61,8 +67,12 @@ def domain_page(assessment_id: int, domain_id: str):
     state = next(s for s in service.domain_states(assessment) if s.domain.id == domain.id)
     conflict = None
     restored = False
+    submitted = assessment.submitted_at is not None
 
-    if request.method == "POST":
+    if request.method == "POST" and submitted:
+        # Submitted while this page was open: show what was typed, save nothing, say why.
+        form = build_domain_form(domain, formdata=request.form)
+    elif request.method == "POST":
         form = build_domain_form(domain, formdata=request.form)
         later = "later" in request.form
         # Once confirmed, an assessment stays complete: every change must still answer every question.
@@ -82,6 +92,9 @@ def domain_page(assessment_id: int, domain_id: str):
                 if following:
                     return redirect(url_for(".domain_page", assessment_id=assessment.id, domain_id=following.id))
                 return redirect(url_for(".check_answers", assessment_id=assessment.id))
+    elif submitted:
+        flash("Your return has been submitted, so its answers cannot change unless your ICB reopens it.")
+        return redirect(url_for(".task_list", assessment_id=assessment.id))
     else:
         kept = restored_input(request.path)
         if kept is not None:
@@ -100,8 +113,9 @@ def domain_page(assessment_id: int, domain_id: str):
         form=form,
         conflict=conflict,
         restored=restored,
+        submitted=submitted,
         position=[d.id for d in questionnaire.domains].index(domain.id) + 1,
-    ), (409 if conflict else 200)
+    ), (409 if conflict or submitted else 200)
 
 
 @bp.route("/<int:assessment_id>/check", methods=["GET", "POST"])
@@ -134,11 +148,15 @@ def results(assessment_id: int):
         flash("Check and confirm your answers to see your results.")
         return redirect(url_for(".check_answers", assessment_id=assessment.id))
     score = service.score(assessment)
+    round_ = db.session.get(ReturnRound, assessment.round_id) if assessment.round_id else None
     return render_template(
         "assessments/results.html",
         assessment=assessment,
         questionnaire=service.questionnaire_for(assessment),
         score=score,
+        supplement=service.supplement_questionnaire(assessment),
+        supplement_score=service.supplement_score(assessment),
+        round=round_,
         radar_chart=charts.radar_chart(score),
         gap_chart=charts.gap_chart(score),
     )

@@ -14,6 +14,7 @@ from ..forms.simple import ConfirmForm
 from ..queries.assessments import get_assessment_for
 from ..services import assessments as assessment_service
 from ..services import plans
+from ..services.exports import safe_cell
 from ..templating import plural
 
 bp = Blueprint("plans", __name__, url_prefix="/assessments")
@@ -202,11 +203,11 @@ def plan_csv(assessment_id: int):
                 [
                     month or "Later",
                     domain.title if domain else "",
-                    _csv_safe(action.title),
-                    _csv_safe(action.description),
-                    _csv_safe(action.owner),
+                    safe_cell(action.title),
+                    safe_cell(action.description),
+                    safe_cell(action.owner),
                     action.status_label,
-                    _csv_safe(action.note),
+                    safe_cell(action.note),
                     {"user": "Added by the PCN", "find_out": "Not sure"}.get(action.origin, "Suggested"),
                     "Yes" if action.gap_closed else "",
                 ]
@@ -217,8 +218,3 @@ def plan_csv(assessment_id: int):
         mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-def _csv_safe(value: str) -> str:
-    """Stop a spreadsheet from reading typed text as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

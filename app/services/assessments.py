@@ -1,6 +1,6 @@
 """Starting, saving and completing assessments."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -39,20 +39,85 @@ def target_error(answer: AnswerValue) -> str | None:
     return None
 
 
-def questionnaire_for(assessment: Assessment) -> Questionnaire:
+@dataclass(frozen=True)
+class Section:
+    """One questionnaire's part of an assessment: the core, or a round's local supplement, scored on its own."""
+
+    key: str  # "core" or "supplement"
+    questionnaire: Questionnaire
+
+
+def core_questionnaire(assessment: Assessment) -> Questionnaire:
     return registry().by_hash(assessment.questionnaire_hash)
 
 
-def start_assessment(pcn: Organisation, user: User, questionnaire: Questionnaire) -> Assessment:
+def supplement_questionnaire(assessment: Assessment) -> Questionnaire | None:
+    return registry().by_hash(assessment.supplement_hash) if assessment.supplement_hash else None
+
+
+def sections(assessment: Assessment) -> list[Section]:
+    found = [Section("core", core_questionnaire(assessment))]
+    supplement = supplement_questionnaire(assessment)
+    if supplement is not None:
+        found.append(Section("supplement", supplement))
+    return found
+
+
+_combined: dict[tuple[str, str], Questionnaire] = {}
+
+
+def combine(core: Questionnaire, supplement: Questionnaire | None) -> Questionnaire:
+    """Both questionnaires as one, for moving through the pages and planning: the supplement's domains follow the
+    core's. Scores are never taken from this: each section is scored on its own."""
+    if supplement is None:
+        return core
+    key = (core.content_hash, supplement.content_hash)
+    if key in _combined:
+        return _combined[key]
+    clash = set(core.domains_by_id) & set(supplement.domains_by_id) or set(core.questions_by_id) & set(
+        supplement.questions_by_id
+    )
+    if clash:
+        raise ValueError(f"the supplement reuses ids of the core questionnaire: {sorted(clash)}")
+    _combined[key] = replace(
+        core,
+        domains=core.domains + supplement.domains,
+        content_hash=f"{core.content_hash}+{supplement.content_hash}",
+    )
+    return _combined[key]
+
+
+def questionnaire_for(assessment: Assessment) -> Questionnaire:
+    """Every domain of the assessment, core then any supplement, for the pages and the plan."""
+    return combine(core_questionnaire(assessment), supplement_questionnaire(assessment))
+
+
+def section_of(assessment: Assessment, domain_id: str) -> str:
+    supplement = supplement_questionnaire(assessment)
+    return "supplement" if supplement is not None and supplement.domain(domain_id) else "core"
+
+
+def start_assessment(
+    pcn: Organisation,
+    user: User,
+    questionnaire: Questionnaire,
+    supplement: Questionnaire | None = None,
+    round_id: int | None = None,
+) -> Assessment:
     registry().pin(questionnaire)
+    if supplement is not None:
+        registry().pin(supplement)
     assessment = Assessment(
         pcn_id=pcn.id,
         questionnaire_key=questionnaire.id,
         questionnaire_version=questionnaire.version,
         questionnaire_hash=questionnaire.content_hash,
+        supplement_key=supplement.id if supplement else None,
+        supplement_hash=supplement.content_hash if supplement else None,
+        round_id=round_id,
         started_by_id=user.id,
     )
-    assessment.domains = [DomainProgress(domain_id=d.id) for d in questionnaire.domains]
+    assessment.domains = [DomainProgress(domain_id=d.id) for d in combine(questionnaire, supplement).domains]
     db.session.add(assessment)
     try:
         db.session.commit()
@@ -169,4 +234,10 @@ def regenerate_plan(assessment: Assessment) -> plans.RegenerationResult:
 
 
 def score(assessment: Assessment) -> AssessmentScore:
-    return score_assessment(questionnaire_for(assessment), answer_values(assessment))
+    """The core questionnaire's scores (a supplement is scored separately: `supplement_score`)."""
+    return score_assessment(core_questionnaire(assessment), answer_values(assessment))
+
+
+def supplement_score(assessment: Assessment) -> AssessmentScore | None:
+    supplement = supplement_questionnaire(assessment)
+    return score_assessment(supplement, answer_values(assessment)) if supplement is not None else None

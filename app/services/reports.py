@@ -7,6 +7,7 @@ that serves files from the static folder only: anything else is refused at once 
 import mimetypes
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,10 +20,10 @@ from ..models import Assessment, PlanAction
 from ..questionnaires import Question, Questionnaire
 from ..templating import UK, in_uk, render_markdown, uk_date
 from . import charts
-from .assessments import questionnaire_for, score
+from .assessments import answer_values, core_questionnaire, questionnaire_for, supplement_questionnaire
 from .planning import MONTHS
 from .plans import by_month, progress_counts, visible_actions
-from .scoring import AssessmentScore, DomainScore, QuestionScore
+from .scoring import AnswerValue, AssessmentScore, DomainScore, QuestionScore, score_assessment
 
 STATIC_DIR = PROJECT_ROOT / "app" / "static"
 STYLESHEET = STATIC_DIR / "report.css"
@@ -91,13 +92,31 @@ class Report:
     progress: dict[str, int]
     method_title: str
     method: list[MethodSection]
+    supplement: Questionnaire | None = None
+    supplement_score: AssessmentScore | None = None
+    submitted_to: str = ""
+    submitted_on: str = ""
 
 
 def report_context(assessment: Assessment) -> Report:
     """Everything the report shows, worked out here so the template only lays it out."""
+    return build_report(assessment, answer_values(assessment), visible_actions(assessment))
+
+
+def build_report(
+    assessment: Assessment,
+    values: Mapping[str, AnswerValue],
+    actions: list[PlanAction],
+    *,
+    submitted_to: str = "",
+    submitted_at: datetime | None = None,
+) -> Report:
+    """The report of these answers and actions: the assessment's own, or a submission's frozen copy of them."""
     questionnaire = questionnaire_for(assessment)
-    result = score(assessment)
-    actions = visible_actions(assessment)
+    core = core_questionnaire(assessment)
+    supplement = supplement_questionnaire(assessment)
+    result = score_assessment(core, values)
+    supplement_result = score_assessment(supplement, values) if supplement else None
     grouped = by_month(actions)
     months = [Month(f"Month {m}", [_action_row(a, questionnaire) for a in grouped[m]]) for m in MONTHS]
     if grouped[None]:
@@ -118,12 +137,19 @@ def report_context(assessment: Assessment) -> Report:
         radar_chart=charts.radar_chart(result),
         gap_chart=charts.gap_chart(result),
         top_gaps=result.top_gaps(TOP_GAPS),
-        domains=[DomainSection(d, [_answer_row(q) for q in d.questions]) for d in result.domains],
+        domains=[
+            DomainSection(d, [_answer_row(q) for q in d.questions])
+            for d in result.domains + (supplement_result.domains if supplement_result else ())
+        ],
         months=months,
         action_count=len(actions),
         progress=progress_counts(actions),
         method_title=method_title,
         method=method,
+        supplement=supplement,
+        supplement_score=supplement_result,
+        submitted_to=submitted_to,
+        submitted_on=uk_date(submitted_at) if submitted_at else "",
     )
 
 
@@ -257,3 +283,7 @@ def _get_renderer() -> _Renderer:
 
 def render_pdf(assessment: Assessment) -> bytes:
     return _get_renderer().pdf(render_report_html(assessment, for_pdf=True))
+
+
+def render_report_pdf(report: Report) -> bytes:
+    return _get_renderer().pdf(render_template("reports/report.html", report=report, for_pdf=True))

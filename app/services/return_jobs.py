@@ -1,0 +1,78 @@
+"""Background jobs of readiness returns: a submission's PDF report, and a batch of reminders.
+
+Both are safe to run twice: a PDF already stored is kept, and a PCN reminded by this batch is not reminded again.
+"""
+
+import json
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..jobs import JobError, handler, params_of
+from ..models import Assessment, BackgroundJob, PlanAction, ReturnRound, RoundPcn, Submission, User
+from ..models.base import as_utc, utcnow
+from . import mail
+from .reports import build_report, render_report_pdf
+from .scoring import AnswerValue
+
+
+def submission_report(submission: Submission):
+    """The report of a submission exactly as frozen: its answers and its plan, never the assessment's later state."""
+    assessment = db.session.get(Assessment, submission.assessment_id)
+    values = {
+        a.question_id: AnswerValue(a.current, a.target, a.current_unsure, a.target_unsure, a.note)
+        for a in submission.answers
+    }
+    actions = [PlanAction(**record) for record in json.loads(submission.plan_json or "[]")]
+    return build_report(
+        assessment,
+        values,
+        actions,
+        submitted_to=submission.round.icb.name,
+        submitted_at=submission.submitted_at,
+    )
+
+
+@handler("submission_pdf", label="PDF report of a submitted return", unit="reports")
+def render_submission_pdf(job: BackgroundJob, progress):
+    submission = db.session.get(Submission, job.submission_id)
+    if submission is None:
+        raise JobError("The submission this report was for no longer exists.")
+    progress(0, 1)
+    if submission.pdf_rendered_at is None:
+        submission.pdf = render_report_pdf(submission_report(submission))
+        submission.pdf_rendered_at = utcnow()
+    progress(1, 1)
+    return None
+
+
+@handler("reminders", label="Reminders", unit="PCNs")
+def send_reminders(job: BackgroundJob, progress):
+    round_ = db.session.get(ReturnRound, job.round_id)
+    if round_ is None:
+        raise JobError("The round these reminders were for no longer exists.")
+    params = params_of(job)
+    pcn_ids = [int(i) for i in params.get("pcn_ids", [])]
+    text = params.get("text", "")
+    scope = {
+        s.pcn_id: s
+        for s in db.session.scalars(
+            select(RoundPcn).where(RoundPcn.round_id == round_.id, RoundPcn.pcn_id.in_(pcn_ids))
+        )
+    }
+    recipients: dict[int, list[User]] = {}
+    for user in db.session.scalars(select(User).where(User.organisation_id.in_(pcn_ids), User.active.is_(True))):
+        recipients.setdefault(user.organisation_id, []).append(user)
+    link = params.get("link", "")
+    subject = f"Reminder: your neighbourhood readiness return for {round_.title}"
+    asked_at = as_utc(job.created_at)
+    progress(0, len(pcn_ids))
+    for done, pcn_id in enumerate(pcn_ids, start=1):
+        entry = scope.get(pcn_id)
+        already = entry is not None and entry.last_reminded_at and as_utc(entry.last_reminded_at) >= asked_at
+        if entry is not None and not already:
+            for user in recipients.get(pcn_id, []):
+                mail.send(user.email, subject, f"Dear {user.name},\n\n{text}\n\n{link}\n")
+            entry.last_reminded_at = utcnow()
+        progress(done, len(pcn_ids))
+    return None

@@ -1,0 +1,540 @@
+"""Readiness return rounds: set up by an ICB lead, answered by its PCNs, submitted, reopened, and watched.
+
+The ICB sees nothing of a PCN's draft: before a PCN submits, the ICB sees only where it is (not started, in
+progress, overdue). What the ICB reads is the frozen submission, never the live assessment.
+"""
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased, joinedload
+
+from ..extensions import db
+from ..models import (
+    Assessment,
+    AssessmentStatus,
+    DomainProgress,
+    Organisation,
+    OrgKind,
+    ReturnRound,
+    ReturnStatus,
+    RoundPcn,
+    Submission,
+    SubmissionAnswer,
+    SubmissionDomainScore,
+    User,
+)
+from ..models.base import utcnow
+from ..questionnaires import Questionnaire, registry
+from ..templating import UK
+from . import assessments, audit, permissions
+from .plans import visible_actions
+from .scoring import AssessmentScore
+
+DECLARATION = "These answers reflect the PCN's agreed view."
+
+
+class RoundError(Exception):
+    """A request the rules refuse, with a message for the person who made it."""
+
+
+def today() -> date:
+    return datetime.now(UK).date()
+
+
+# Phases -------------------------------------------------------------------------------------------------------------
+
+
+def phase(round_: ReturnRound, on: date | None = None) -> str:
+    """ "upcoming" until it opens (and may still be edited), "open" until the ICB closes it, then "closed".
+
+    Returns can still come in after the closing date (they are late, and the PCN shows as overdue until then),
+    until the ICB lead closes the round.
+    """
+    on = on or today()
+    if round_.closed_early_at is not None:
+        return "closed"
+    if on < round_.opens_on:
+        return "upcoming"
+    return "open"
+
+
+def past_deadline(round_: ReturnRound, on: date | None = None) -> bool:
+    return (on or today()) > round_.closes_on
+
+
+def days_to_deadline(round_: ReturnRound, on: date | None = None) -> int:
+    return (round_.closes_on - (on or today())).days
+
+
+def accepting_returns(round_: ReturnRound) -> bool:
+    return phase(round_) == "open"
+
+
+# Setting up ---------------------------------------------------------------------------------------------------------
+
+
+def supplements_for(core: Questionnaire) -> list[Questionnaire]:
+    return [q for q in registry().current.values() if q.kind == "supplement" and q.supplements == core.id]
+
+
+def pcns_of(icb_id: int) -> list[Organisation]:
+    return list(
+        db.session.scalars(
+            select(Organisation)
+            .where(Organisation.area_id == icb_id, Organisation.kind == OrgKind.PCN)
+            .options(joinedload(Organisation.parent))
+            .order_by(Organisation.name)
+        )
+    )
+
+
+def create_round(
+    icb: Organisation,
+    user: User,
+    *,
+    title: str,
+    supplement: Questionnaire | None,
+    opens_on: date,
+    closes_on: date,
+    pcn_ids: Iterable[int],
+) -> ReturnRound:
+    core = registry().core()[0]
+    registry().pin(core)
+    if supplement is not None:
+        registry().pin(supplement)
+    round_ = ReturnRound(
+        icb_id=icb.id,
+        title=title,
+        questionnaire_key=core.id,
+        questionnaire_hash=core.content_hash,
+        supplement_key=supplement.id if supplement else None,
+        supplement_hash=supplement.content_hash if supplement else None,
+        opens_on=opens_on,
+        closes_on=closes_on,
+        created_by_id=user.id,
+    )
+    _set_scope(round_, icb.id, pcn_ids)
+    db.session.add(round_)
+    db.session.flush()
+    audit.record(
+        "round_opened" if opens_on <= today() else "round_created",
+        f"Set up the round “{title}” ({len(round_.scope)} PCNs, {_dates(round_)}"
+        f"{', with the supplement ' + supplement.title if supplement else ''}).",
+        area_id=icb.id,
+        round_id=round_.id,
+        user=user,
+    )
+    db.session.commit()
+    return round_
+
+
+def update_round(
+    round_: ReturnRound,
+    user: User,
+    *,
+    title: str,
+    supplement: Questionnaire | None,
+    opens_on: date,
+    closes_on: date,
+    pcn_ids: Iterable[int],
+) -> None:
+    if phase(round_) != "upcoming":
+        raise RoundError("This round has opened, so it can no longer be changed. You can close it early.")
+    if supplement is not None:
+        registry().pin(supplement)
+    round_.title = title
+    round_.supplement_key = supplement.id if supplement else None
+    round_.supplement_hash = supplement.content_hash if supplement else None
+    round_.opens_on, round_.closes_on = opens_on, closes_on
+    _set_scope(round_, round_.icb_id, pcn_ids)
+    audit.record(
+        "round_changed",
+        f"Changed the round “{title}” ({len(round_.scope)} PCNs, {_dates(round_)}).",
+        area_id=round_.icb_id,
+        round_id=round_.id,
+        user=user,
+    )
+    db.session.commit()
+
+
+def close_round(round_: ReturnRound, user: User) -> None:
+    if round_.closed_early_at is not None:
+        raise RoundError("This round is already closed.")
+    round_.closed_early_at = utcnow()
+    early = "before" if not past_deadline(round_) else "after"
+    audit.record(
+        "round_closed",
+        f"Closed the round “{round_.title}” {early} its closing date of {round_.closes_on:%-d %B %Y}.",
+        area_id=round_.icb_id,
+        round_id=round_.id,
+        user=user,
+    )
+    db.session.commit()
+
+
+def _set_scope(round_: ReturnRound, icb_id: int, pcn_ids: Iterable[int]) -> None:
+    allowed = {p.id for p in pcns_of(icb_id)}
+    wanted = set(pcn_ids)
+    if not wanted <= allowed:
+        raise RoundError("Choose PCNs in your ICB's area only.")
+    if not wanted:
+        raise RoundError("Choose at least one PCN.")
+    kept = [s for s in round_.scope if s.pcn_id in wanted]
+    have = {s.pcn_id for s in kept}
+    round_.scope = kept + [RoundPcn(pcn_id=pcn_id) for pcn_id in sorted(wanted - have)]
+
+
+def _dates(round_: ReturnRound) -> str:
+    return f"open {round_.opens_on:%-d %B %Y} to {round_.closes_on:%-d %B %Y}"
+
+
+def rounds_of(icb_id: int) -> list[ReturnRound]:
+    return list(
+        db.session.scalars(
+            select(ReturnRound).where(ReturnRound.icb_id == icb_id).order_by(ReturnRound.opens_on.desc())
+        )
+    )
+
+
+def scope_count(round_ids: list[int]) -> dict[int, int]:
+    rows = db.session.execute(
+        select(RoundPcn.round_id, func.count()).where(RoundPcn.round_id.in_(round_ids)).group_by(RoundPcn.round_id)
+    )
+    return dict(rows.all())
+
+
+# The PCN's side -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PcnRound:
+    """A round as the PCN in scope sees it on its home page."""
+
+    round: ReturnRound
+    assessment: Assessment | None
+    submission: Submission | None
+    status: ReturnStatus
+
+
+def rounds_for_pcn(pcn_id: int) -> list[PcnRound]:
+    """Rounds this PCN is in that have opened, newest first, with where the PCN is in each."""
+    rounds = list(
+        db.session.scalars(
+            select(ReturnRound)
+            .join(RoundPcn, RoundPcn.round_id == ReturnRound.id)
+            .where(RoundPcn.pcn_id == pcn_id, ReturnRound.opens_on <= today())
+            .order_by(ReturnRound.closes_on.desc())
+        )
+    )
+    found = []
+    for round_ in rounds:
+        assessment = round_assessment(round_.id, pcn_id)
+        submission = latest_submission(round_.id, pcn_id)
+        found.append(PcnRound(round_, assessment, submission, status_of(round_, assessment is not None, submission)))
+    return found
+
+
+def round_assessment(round_id: int, pcn_id: int) -> Assessment | None:
+    return db.session.scalar(
+        select(Assessment)
+        .where(Assessment.round_id == round_id, Assessment.pcn_id == pcn_id)
+        .order_by(Assessment.id.desc())
+        .limit(1)
+    )
+
+
+def latest_submission(round_id: int, pcn_id: int) -> Submission | None:
+    return db.session.scalar(
+        select(Submission)
+        .where(Submission.round_id == round_id, Submission.pcn_id == pcn_id)
+        .order_by(Submission.id.desc())
+        .limit(1)
+    )
+
+
+def status_of(round_: ReturnRound, started: bool, submission: Submission | None) -> ReturnStatus:
+    if submission is not None:
+        return ReturnStatus.REOPENED if submission.is_reopened else ReturnStatus.SUBMITTED
+    if past_deadline(round_):
+        return ReturnStatus.OVERDUE
+    return ReturnStatus.IN_PROGRESS if started else ReturnStatus.NOT_STARTED
+
+
+def in_scope(round_: ReturnRound, pcn_id: int) -> bool:
+    return bool(db.session.scalar(select(RoundPcn.id).where(RoundPcn.round_id == round_.id, RoundPcn.pcn_id == pcn_id)))
+
+
+def start_return(round_: ReturnRound, pcn: Organisation, user: User) -> Assessment:
+    """The PCN's assessment for this round: the one it has, its draft in progress taken into the round, or new."""
+    if not in_scope(round_, pcn.id):
+        raise RoundError("Your PCN is not asked for a return in this round.")
+    existing = round_assessment(round_.id, pcn.id)
+    if existing is not None:
+        return existing
+    if not accepting_returns(round_):
+        raise RoundError("This round is not taking returns.")
+    core = registry().by_hash(round_.questionnaire_hash)
+    supplement = registry().by_hash(round_.supplement_hash) if round_.supplement_hash else None
+    draft = db.session.scalar(
+        select(Assessment).where(Assessment.pcn_id == pcn.id, Assessment.status == AssessmentStatus.IN_PROGRESS)
+    )
+    if draft is not None:
+        if draft.round_id is not None:
+            raise RoundError("Your PCN has another round's return in progress. Finish and submit that one first.")
+        if draft.questionnaire_hash != round_.questionnaire_hash:
+            raise RoundError(
+                "Your assessment in progress uses an earlier version of the questionnaire. "
+                "Finish it first, then start this round's return."
+            )
+        # The draft becomes the round's return: its answers stay, and the supplement's domains are added.
+        draft.round_id = round_.id
+        if supplement is not None:
+            draft.supplement_key, draft.supplement_hash = supplement.id, supplement.content_hash
+            have = {p.domain_id for p in draft.domains}
+            draft.domains.extend(DomainProgress(domain_id=d.id) for d in supplement.domains if d.id not in have)
+        db.session.commit()
+        return draft
+    return assessments.start_assessment(pcn, user, core, supplement, round_id=round_.id)
+
+
+def can_submit(user: User, assessment: Assessment) -> bool:
+    return permissions.can_view_assessment(user, assessment) and user.role == "clinical_director"
+
+
+def submit(assessment: Assessment, user: User, *, declared: bool) -> Submission:
+    """Freeze the return as it stands: answers, notes, scores and plan; its PDF is rendered by a background job."""
+    if not can_submit(user, assessment):
+        raise RoundError("Only the PCN's clinical director can submit its return.")
+    round_ = db.session.get(ReturnRound, assessment.round_id) if assessment.round_id else None
+    if round_ is None:
+        raise RoundError("This assessment is not a return for an ICB round.")
+    if not accepting_returns(round_):
+        raise RoundError("This round is closed: your ICB is no longer taking returns for it.")
+    if assessment.submitted_at is not None:
+        raise RoundError("This return has already been submitted.")
+    if not assessment.is_completed or not assessments.all_domains_completed(assessment):
+        raise RoundError("Complete every domain and confirm your answers before you submit.")
+    if not declared:
+        raise RoundError("Confirm that these answers reflect the PCN's agreed view")
+
+    values = assessments.answer_values(assessment)
+    core_score = assessments.score(assessment)
+    supplement_score = assessments.supplement_score(assessment)
+    submission = Submission(
+        round_id=round_.id,
+        pcn_id=assessment.pcn_id,
+        assessment_id=assessment.id,
+        submitted_by_id=user.id,
+        declaration=DECLARATION,
+        questionnaire_hash=assessment.questionnaire_hash,
+        supplement_hash=assessment.supplement_hash,
+        overall_now=core_score.now,
+        overall_target=core_score.target,
+        supplement_now=supplement_score.now if supplement_score else None,
+        supplement_target=supplement_score.target if supplement_score else None,
+        plan_json=json.dumps([_action_record(a) for a in visible_actions(assessment)]),
+    )
+    position = 0
+    for section, result in (("core", core_score), ("supplement", supplement_score)):
+        if result is None:
+            continue
+        for d in result.domains:
+            submission.domain_scores.append(
+                SubmissionDomainScore(
+                    section=section, domain_id=d.domain.id, position=position, now=d.now, target=d.target
+                )
+            )
+            for q in d.questions:
+                value = values.get(q.question.id)
+                submission.answers.append(
+                    SubmissionAnswer(
+                        section=section,
+                        domain_id=d.domain.id,
+                        question_id=q.question.id,
+                        position=position,
+                        current=value.current if value else None,
+                        current_unsure=value.current_unsure if value else False,
+                        target=value.target if value else None,
+                        target_unsure=value.target_unsure if value else False,
+                        note=value.note if value else "",
+                    )
+                )
+                position += 1
+            position += 1
+    db.session.add(submission)
+    assessment.submitted_at = utcnow()
+    db.session.flush()
+    audit.record(
+        "return_submitted",
+        f"{assessment.pcn.name} ({assessment.pcn.ods_code}) submitted its return for “{round_.title}”.",
+        area_id=round_.icb_id,
+        round_id=round_.id,
+        user=user,
+    )
+    db.session.commit()
+    from .. import jobs
+
+    jobs.enqueue("submission_pdf", round_id=round_.id, submission_id=submission.id, user=user)
+    return submission
+
+
+def _action_record(action) -> dict:
+    return {
+        "domain_id": action.domain_id,
+        "question_id": action.question_id,
+        "origin": action.origin,
+        "step": action.step,
+        "title": action.title,
+        "description": action.description,
+        "owner": action.owner,
+        "month": action.month,
+        "status": action.status,
+        "note": action.note,
+        "gap_closed": action.gap_closed,
+    }
+
+
+def reopen(submission: Submission, user: User, reason: str) -> None:
+    if submission.is_reopened:
+        raise RoundError("This return is already reopened.")
+    if latest_submission(submission.round_id, submission.pcn_id).id != submission.id:
+        raise RoundError("A later submission has replaced this one.")
+    if not reason.strip():
+        raise RoundError("Enter why you are reopening this return")
+    submission.reopened_at = utcnow()
+    submission.reopened_by_id = user.id
+    submission.reopen_reason = reason
+    assessment = db.session.get(Assessment, submission.assessment_id)
+    assessment.submitted_at = None
+    audit.record(
+        "return_reopened",
+        f"Reopened {submission.pcn.name}'s return for “{submission.round.title}”: {reason}",
+        area_id=submission.round.icb_id,
+        round_id=submission.round_id,
+        user=user,
+    )
+    db.session.commit()
+
+
+# The ICB's dashboard ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReturnRow:
+    pcn_id: int
+    pcn_name: str
+    ods_code: str
+    sub_icb_code: str
+    sub_icb_name: str
+    status: ReturnStatus
+    last_reminded_at: datetime | None
+    submission_id: int | None = None
+    submitted_at: datetime | None = None
+    overall_now: float | None = None
+    overall_target: float | None = None
+    supplement_now: float | None = None
+    supplement_target: float | None = None
+    pdf_ready: bool = False
+    scores: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+
+def return_rows(round_: ReturnRound) -> list[ReturnRow]:
+    """Every PCN in the round's scope with its status and, once submitted, its latest submission's scores.
+
+    A fixed number of queries, each bounded by the round: nothing here grows with PCNs outside the ICB.
+    """
+    parent = aliased(Organisation)
+    scope = db.session.execute(
+        select(
+            RoundPcn.pcn_id,
+            RoundPcn.last_reminded_at,
+            Organisation.name,
+            Organisation.ods_code,
+            parent.ods_code,
+            parent.name,
+        )
+        .join(Organisation, Organisation.id == RoundPcn.pcn_id)
+        .outerjoin(parent, parent.id == Organisation.parent_id)
+        .where(RoundPcn.round_id == round_.id)
+    ).all()
+    latest_ids = (
+        select(func.max(Submission.id)).where(Submission.round_id == round_.id).group_by(Submission.pcn_id)
+    ).scalar_subquery()
+    submissions = {
+        row.pcn_id: row
+        for row in db.session.execute(
+            select(
+                Submission.id,
+                Submission.pcn_id,
+                Submission.submitted_at,
+                Submission.overall_now,
+                Submission.overall_target,
+                Submission.supplement_now,
+                Submission.supplement_target,
+                Submission.reopened_at,
+                Submission.pdf_rendered_at,
+            ).where(Submission.id.in_(latest_ids))
+        )
+    }
+    scores: dict[int, dict[str, tuple[float, float]]] = {}
+    for row in db.session.execute(
+        select(
+            SubmissionDomainScore.submission_id,
+            SubmissionDomainScore.domain_id,
+            SubmissionDomainScore.now,
+            SubmissionDomainScore.target,
+        ).where(SubmissionDomainScore.submission_id.in_(latest_ids))
+    ):
+        scores.setdefault(row.submission_id, {})[row.domain_id] = (row.now, row.target)
+    started = set(db.session.scalars(select(Assessment.pcn_id).where(Assessment.round_id == round_.id).distinct()))
+    late = past_deadline(round_)
+    rows = []
+    for pcn_id, reminded, name, code, sub_code, sub_name in scope:
+        sub = submissions.get(pcn_id)
+        if sub is not None:
+            status = ReturnStatus.REOPENED if sub.reopened_at else ReturnStatus.SUBMITTED
+        elif late:
+            status = ReturnStatus.OVERDUE
+        else:
+            status = ReturnStatus.IN_PROGRESS if pcn_id in started else ReturnStatus.NOT_STARTED
+        row = ReturnRow(pcn_id, name, code or "", sub_code or "", sub_name or "", status, reminded)
+        if sub is not None:
+            row.submission_id = sub.id
+            row.submitted_at = sub.submitted_at
+            row.overall_now, row.overall_target = sub.overall_now, sub.overall_target
+            row.supplement_now, row.supplement_target = sub.supplement_now, sub.supplement_target
+            row.pdf_ready = sub.pdf_rendered_at is not None
+            row.scores = scores.get(sub.id, {})
+        rows.append(row)
+    rows.sort(key=lambda r: r.pcn_name.lower())
+    return rows
+
+
+def status_counts(rows: list[ReturnRow]) -> dict[ReturnStatus, int]:
+    counts = dict.fromkeys(ReturnStatus, 0)
+    for row in rows:
+        counts[row.status] += 1
+    return counts
+
+
+def questionnaires_of(round_: ReturnRound) -> tuple[Questionnaire, Questionnaire | None]:
+    core = registry().by_hash(round_.questionnaire_hash)
+    supplement = registry().by_hash(round_.supplement_hash) if round_.supplement_hash else None
+    return core, supplement
+
+
+def submission_scores(submission: Submission) -> tuple[AssessmentScore, AssessmentScore | None]:
+    """The scores as submitted, worked out again from the frozen answers (the method is fixed per version)."""
+    from .scoring import AnswerValue, score_assessment
+
+    values = {
+        a.question_id: AnswerValue(a.current, a.target, a.current_unsure, a.target_unsure, a.note)
+        for a in submission.answers
+    }
+    core = registry().by_hash(submission.questionnaire_hash)
+    supplement = registry().by_hash(submission.supplement_hash) if submission.supplement_hash else None
+    return score_assessment(core, values), (score_assessment(supplement, values) if supplement else None)
