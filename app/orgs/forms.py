@@ -18,7 +18,10 @@ class NhsFileUpload:
         }
         if field.description:
             base["hint"] = {"text": field.description}
-        return render_component("file-upload", "fileUpload", base | (params or {}))
+        html = render_component("file-upload", "fileUpload", base | (params or {}))
+        # The browser's own file input, not the design system's scripted drop zone: the scripted button's accessible
+        # name leaves out its visible text ("Choose file"), which speech-recognition users say to press it.
+        return Markup(str(html).replace(' data-module="nhsuk-file-upload"', "", 1))
 
 
 class RosterUploadForm(FlaskForm):

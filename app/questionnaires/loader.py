@@ -374,6 +374,16 @@ def load_directory(directory: Path) -> dict[str, Questionnaire]:
         if questionnaire.supplements and questionnaire.supplements not in found:
             message = f"supplements unknown questionnaire '{questionnaire.supplements}'"
             problems.append(Problem(str(paths[key]), 1, message))
+        elif questionnaire.supplements:
+            # A supplement is answered in the same assessment as its core: its ids must not clash with the core's.
+            core = found[questionnaire.supplements]
+            for kind, mine, theirs in (
+                ("domain", questionnaire.domains_by_id, core.domains_by_id),
+                ("question", questionnaire.questions_by_id, core.questions_by_id),
+            ):
+                for clash in sorted(set(mine) & set(theirs)):
+                    message = f"{kind} id '{clash}' is also used by '{core.id}', which this supplements: rename it"
+                    problems.append(Problem(str(paths[key]), 1, message))
     if problems:
         raise QuestionnaireError(problems)
     return found

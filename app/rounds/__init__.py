@@ -39,7 +39,7 @@ def _round(round_id: int) -> ReturnRound:
     round_ = db.session.get(ReturnRound, round_id)
     if round_ is None:
         abort(404)
-    if round_.icb_id != permissions.icb_of(current_user):
+    if not permissions.can_manage_round(current_user, round_):
         security_log.event("object_access_denied", "refused", round_id=round_id)
         abort(404)
     return round_
@@ -47,7 +47,7 @@ def _round(round_id: int) -> ReturnRound:
 
 def _submission(round_: ReturnRound, submission_id: int) -> Submission:
     submission = db.session.get(Submission, submission_id)
-    if submission is None or submission.round_id != round_.id:
+    if submission is None or not permissions.can_see_submission(current_user, round_, submission):
         abort(404)
     return submission
 
@@ -186,7 +186,9 @@ def heatmap(round_id: int):
 def submission(round_id: int, submission_id: int):
     round_ = _round(round_id)
     found = _submission(round_, submission_id)
-    return _render("rounds/submission.html", round_, view=views.submission_view(found))
+    return _render(
+        "rounds/submission.html", round_, view=views.submission_view(found), can_reopen=service.can_reopen(found)
+    )
 
 
 @bp.route("/<int:round_id>/returns/<int:submission_id>/report.pdf")
@@ -240,12 +242,14 @@ def chase(round_id: int):
     )
     form.pcns.choices = [(str(p.pcn_id), f"{p.pcn_name} ({p.ods_code})") for p in outstanding]
     if form.validate_on_submit():
-        if service.phase(round_) == "closed":
-            flash("This round is closed: there is nothing to remind PCNs about.")
+        if service.phase(round_) != "open":
+            flash(
+                "Reminders can be sent while the round is open: PCNs cannot see it before it opens or after it closes."
+            )
             return redirect(url_for(".dashboard", round_id=round_.id))
         job = views.send_reminders(round_, current_user, [int(v) for v in form.pcns.data], form.text.data)
         return redirect(url_for("jobs.show", job_id=job.id))
-    return _render("rounds/chase.html", round_, outstanding=outstanding, form=form)
+    return _render("rounds/chase.html", round_, outstanding=outstanding, form=form, phase=service.phase(round_))
 
 
 @bp.route("/<int:round_id>/chase.csv")
@@ -321,7 +325,7 @@ def _download(body, mimetype: str, filename: str) -> Response:
 def audit_log():
     area_id = None if permissions.is_admin(current_user) else _icb_id()
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 100_000 else 1
     events, more = views.audit_events(area_id, page)
     return _render("rounds/audit.html", events=events, page=page, more=more)
 

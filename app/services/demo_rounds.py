@@ -1,9 +1,9 @@
 """Demonstration return rounds for the Demo ICB, so the dashboard has something to show from the first sign-in.
 
 - An earlier round, closed, in which Eastgate submitted and Valley Villages never did (overdue).
-- An open round with the Kent and Medway supplement: Northfields submitted (with its plan and PDF), Harbour and
-  Coast and Market Towns in progress, Riverside, Eastgate and Valley Villages not started (Riverside is left for
-  cd@example.org to complete and submit).
+- An open round with the Kent and Medway supplement: Northfields submitted (with its plan and PDF), Eastgate and
+  Market Towns in progress, Riverside, Harbour and Coast and Valley Villages not started (Riverside is left for
+  cd@example.org to complete and submit; Harbour and Coast for trying the assessment outside a round).
 
 Answers are made up, deterministically, from each PCN's code. Loaded once: nothing is added if the Demo ICB has any
 round already.
@@ -91,8 +91,8 @@ def load() -> int:
         pcn_ids=[p.id for p in pcns.values()],
     )
     _submit(current, "U00002", "cd2@example.org")
-    harbour = rounds.start_return(current, pcns["U00003"], account("cd3@example.org"))
-    _answer(harbour, account("cd3@example.org"), "U00003", domains={"leadership", "external-relationships"})
+    eastgate = rounds.start_return(current, pcns["U00005"], account("cd5@example.org"))
+    _answer(eastgate, account("cd5@example.org"), "U00005", domains={"leadership", "external-relationships"})
     market_user = account("cd6@example.org")
     market = rounds.start_return(current, pcns["U00004"], market_user)
     _answer(market, market_user, "U00004", domains={"leadership"})

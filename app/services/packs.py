@@ -11,9 +11,12 @@ import re
 import zipfile
 from zoneinfo import ZoneInfo
 
+from flask import current_app
+from sqlalchemy import select
+
 from ..extensions import db
 from ..jobs import JobError, JobResult, enqueue, handler
-from ..models import BackgroundJob, ReturnRound, User
+from ..models import BackgroundJob, JobStatus, ReturnRound, User
 from ..models.base import as_utc
 from ..queries.packs import PackEntry, latest_submissions, submission_pdfs
 from . import audit
@@ -62,6 +65,7 @@ def build_pdf_pack(job: BackgroundJob, progress) -> JobResult:
         raise JobError(f"No PCN has a submitted return for “{round_.title}” yet, so there is nothing to put in a pack.")
     missing = [entry.pcn_name for entry in entries if not entry.has_pdf]
     if missing:
+        _render_missing([entry.submission_id for entry in entries if not entry.has_pdf], job)
         raise JobError(
             f"The PDF of {len(missing)} return{'s' if len(missing) != 1 else ''} has not been made yet: "
             f"{', '.join(missing)}. PDFs are made within a few minutes of a return being submitted. "
@@ -81,6 +85,23 @@ def build_pdf_pack(job: BackgroundJob, progress) -> JobResult:
             archive.writestr(info, pdf)
             progress(done, total)
     return JobResult(pack_name(round_), buffer.getvalue())
+
+
+def _render_missing(submission_ids: list[int], job: BackgroundJob) -> None:
+    """Ask again for any missing PDF whose own job is not waiting or running (it may have failed), so that
+    "Try again" on the pack can succeed."""
+    waiting = set(
+        db.session.scalars(
+            select(BackgroundJob.submission_id).where(
+                BackgroundJob.kind == "submission_pdf",
+                BackgroundJob.submission_id.in_(submission_ids),
+                BackgroundJob.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)),
+            )
+        )
+    )
+    for submission_id in submission_ids:
+        if submission_id not in waiting and not current_app.config["JOBS_IMMEDIATE"]:
+            enqueue("submission_pdf", round_id=job.round_id, submission_id=submission_id)
 
 
 def start_pdf_pack(round_: ReturnRound, user: User) -> BackgroundJob:

@@ -30,3 +30,12 @@ def icb_of(user: User) -> int | None:
 
 def is_admin(user: User) -> bool:
     return user.role == Role.ADMIN and user.organisation.kind == OrgKind.ADMIN
+
+
+def can_manage_round(user: User, round_) -> bool:
+    """A round, its returns, chase list and exports are its own ICB's lead's alone."""
+    return icb_of(user) is not None and icb_of(user) == round_.icb_id
+
+
+def can_see_submission(user: User, round_, submission) -> bool:
+    return can_manage_round(user, round_) and submission.round_id == round_.id

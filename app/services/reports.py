@@ -16,7 +16,7 @@ from flask import render_template
 from markupsafe import Markup
 
 from ..config import PROJECT_ROOT
-from ..models import Assessment, PlanAction
+from ..models import Assessment, PlanAction, User
 from ..questionnaires import Question, Questionnaire
 from ..templating import UK, in_uk, render_markdown, uk_date
 from . import charts
@@ -110,6 +110,7 @@ def build_report(
     *,
     submitted_to: str = "",
     submitted_at: datetime | None = None,
+    submitted_by: User | None = None,
 ) -> Report:
     """The report of these answers and actions: the assessment's own, or a submission's frozen copy of them."""
     questionnaire = questionnaire_for(assessment)
@@ -122,7 +123,8 @@ def build_report(
     if grouped[None]:
         months.append(Month("Later", [_action_row(a, questionnaire) for a in grouped[None]]))
     method_title, method = scoring_method()
-    pcn, user = assessment.pcn, assessment.started_by
+    # A submission's report says who submitted it and when, from the frozen copy, not from the live assessment.
+    pcn, user = assessment.pcn, submitted_by or assessment.started_by
     return Report(
         assessment=assessment,
         questionnaire=questionnaire,
@@ -130,7 +132,7 @@ def build_report(
         pcn_name=pcn.name,
         ods_code=pcn.ods_code or "",
         icb_name=pcn.area.name if pcn.area else "",
-        completed_on=uk_date(assessment.completed_at),
+        completed_on=uk_date(submitted_at or assessment.completed_at),
         completed_by=user.name,
         completed_by_role=user.role_label,
         produced_on=uk_date(datetime.now(UK)),

@@ -30,6 +30,7 @@ def submission_report(submission: Submission):
         actions,
         submitted_to=submission.round.icb.name,
         submitted_at=submission.submitted_at,
+        submitted_by=submission.submitted_by,
     )
 
 
@@ -66,13 +67,25 @@ def send_reminders(job: BackgroundJob, progress):
     link = params.get("link", "")
     subject = f"Reminder: your neighbourhood readiness return for {round_.title}"
     asked_at = as_utc(job.created_at)
+    failed: list[str] = []
     progress(0, len(pcn_ids))
     for done, pcn_id in enumerate(pcn_ids, start=1):
         entry = scope.get(pcn_id)
         already = entry is not None and entry.last_reminded_at and as_utc(entry.last_reminded_at) >= asked_at
         if entry is not None and not already:
+            sent_all = True
             for user in recipients.get(pcn_id, []):
-                mail.send(user.email, subject, f"Dear {user.name},\n\n{text}\n\n{link}\n")
-            entry.last_reminded_at = utcnow()
+                try:
+                    mail.send(user.email, subject, f"Dear {user.name},\n\n{text}\n\n{link}\n")
+                except mail.MailError:
+                    sent_all = False
+                    failed.append(user.email)
+            if sent_all:  # a PCN with a failed address is tried again, whole, by "Try again"
+                entry.last_reminded_at = utcnow()
         progress(done, len(pcn_ids))
+    if failed:
+        raise JobError(
+            f"The reminder could not be sent to {', '.join(failed[:10])}{' and others' if len(failed) > 10 else ''}. "
+            "Everyone else has it. Try again to send it to the PCNs of those addresses."
+        )
     return None

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
@@ -283,15 +283,18 @@ def start_return(round_: ReturnRound, pcn: Organisation, user: User) -> Assessme
         select(Assessment).where(Assessment.pcn_id == pcn.id, Assessment.status == AssessmentStatus.IN_PROGRESS)
     )
     if draft is not None:
-        if draft.round_id is not None:
+        earlier = db.session.get(ReturnRound, draft.round_id) if draft.round_id is not None else None
+        if earlier is not None and accepting_returns(earlier):
             raise RoundError("Your PCN has another round's return in progress. Finish and submit that one first.")
         if draft.questionnaire_hash != round_.questionnaire_hash:
             raise RoundError(
                 "Your assessment in progress uses an earlier version of the questionnaire. "
                 "Finish it first, then start this round's return."
             )
-        # The draft becomes the round's return: its answers stay, and the supplement's domains are added.
+        # The draft (with no round, or left in a round that has closed) becomes this round's return: its answers
+        # stay, and this round's supplement's domains are added.
         draft.round_id = round_.id
+        draft.supplement_key = draft.supplement_hash = None
         if supplement is not None:
             draft.supplement_key, draft.supplement_hash = supplement.id, supplement.content_hash
             have = {p.domain_id for p in draft.domains}
@@ -365,9 +368,19 @@ def submit(assessment: Assessment, user: User, *, declared: bool) -> Submission:
                 )
                 position += 1
             position += 1
+    # Claimed with a conditional update, so a double click or two tabs cannot submit the same return twice.
+    claimed = db.session.execute(
+        update(Assessment)
+        .where(Assessment.id == assessment.id, Assessment.submitted_at.is_(None))
+        .values(submitted_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise RoundError("This return has already been submitted.")
     db.session.add(submission)
-    assessment.submitted_at = utcnow()
     db.session.flush()
+    db.session.refresh(assessment, ["submitted_at"])
     audit.record(
         "return_submitted",
         f"{assessment.pcn.name} ({assessment.pcn.ods_code}) submitted its return for “{round_.title}”.",
@@ -398,9 +411,15 @@ def _action_record(action) -> dict:
     }
 
 
+def can_reopen(submission: Submission) -> bool:
+    return not submission.is_reopened and accepting_returns(submission.round)
+
+
 def reopen(submission: Submission, user: User, reason: str) -> None:
     if submission.is_reopened:
         raise RoundError("This return is already reopened.")
+    if not accepting_returns(submission.round):
+        raise RoundError("This round is closed, so the PCN could not submit again: the return stays as submitted.")
     if latest_submission(submission.round_id, submission.pcn_id).id != submission.id:
         raise RoundError("A later submission has replaced this one.")
     if not reason.strip():

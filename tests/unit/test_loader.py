@@ -119,3 +119,28 @@ def test_text_longer_than_the_plan_can_hold_is_refused():
     assert f"q.yaml:{line}: 'text' in question 'lead-q1' is {len(long_text)} characters: the most is 250" in (
         problems_for(source)
     )
+
+
+def test_a_supplement_may_not_reuse_its_cores_domain_or_question_ids(tmp_path):
+    """A supplement is answered in the same assessment as its core, so a shared id would mix their answers."""
+    import shutil
+    from pathlib import Path
+
+    import yaml
+
+    from app.questionnaires.loader import QuestionnaireError, load_directory
+
+    shipped = Path(__file__).resolve().parents[2] / "questionnaires"
+    shutil.copy(shipped / "neighbourhood-readiness.yaml", tmp_path)
+    text = (shipped / "kent-medway-snh-supplement.yaml").read_text()
+    supplement = yaml.safe_load(text)
+    core_question = yaml.safe_load((shipped / "neighbourhood-readiness.yaml").read_text())["domains"][0]["questions"][0]
+    # Renamed everywhere in the file (references included), so the clash is the only problem.
+    text = text.replace(supplement["domains"][0]["questions"][0]["id"], core_question["id"])
+    text = text.replace(supplement["domains"][0]["id"], "leadership")
+    (tmp_path / "supplement.yaml").write_text(text)
+    with pytest.raises(QuestionnaireError) as raised:
+        load_directory(tmp_path)
+    messages = " ".join(p.message for p in raised.value.problems)
+    assert "domain id 'leadership' is also used by 'neighbourhood-readiness'" in messages
+    assert "question id" in messages

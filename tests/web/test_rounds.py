@@ -360,3 +360,87 @@ def test_overdue_after_the_closing_date(app, icb_client):
         db.session.commit()
         rows = round_service.return_rows(round_)
     assert {r.status for r in rows} == {"overdue"}
+
+
+def test_a_return_in_a_closed_round_cannot_be_reopened(app, icb_client, cd_client):
+    round_id, _, submission_id = submitted_return(app, icb_client, cd_client)
+    icb_client.post(f"/rounds/{round_id}/close")
+    assert "Reopen this return" not in icb_client.get(f"/rounds/{round_id}/returns/{submission_id}").get_data(True)
+    icb_client.post(f"/rounds/{round_id}/returns/{submission_id}/reopen", data={"reason": "Too late"})
+    with app.app_context():
+        assert db.session.get(Submission, submission_id).reopened_at is None
+
+
+def test_a_draft_left_in_a_closed_round_becomes_the_next_rounds_return(app, icb_client, cd_client):
+    first = open_round(app, icb_client, title="Autumn", supplement="none")
+    base = start_return(cd_client, first)
+    with app.app_context():
+        domain = registry().get("neighbourhood-readiness").domains[0]
+    cd_client.post(f"{base}/domains/{domain.id}", data=domain_data(domain, "2", "3"))
+    icb_client.post(f"/rounds/{first}/close")
+    second = open_round(app, icb_client, title="Winter")
+    assert start_return(cd_client, second) == base  # the same assessment, its answers kept
+    with app.app_context():
+        assessment = db.session.get(Assessment, int(base.rstrip("/").split("/")[-1]))
+        assert assessment.round_id == second and assessment.supplement_key == SUPPLEMENT
+        assert any(a.current == 2 for a in assessment.answers)
+
+
+def test_no_reminders_before_a_round_opens(app, icb_client):
+    with app.app_context():
+        today = round_service.today()
+        mail.outbox().clear()
+    round_id = open_round(app, icb_client, opens=today + timedelta(days=2), closes=today + timedelta(days=20))
+    chase = icb_client.get(f"/rounds/{round_id}/chase").get_data(as_text=True)
+    assert "Send the reminder" not in chase
+    icb_client.post(f"/rounds/{round_id}/chase", data={"pcns": _pcn_ids(app, "U00001"), "text": "Hello"})
+    with app.app_context():
+        assert not mail.outbox()
+
+
+def test_the_audit_log_takes_any_page_number_without_failing(icb_client):
+    for page_number in ("²", "-1", "0", "99999999999", "x"):
+        assert icb_client.get(f"/rounds/audit?page={page_number}").status_code == 200
+
+
+def test_a_return_is_submitted_once_even_if_asked_twice(app, icb_client, cd_client):
+    round_id = open_round(app, icb_client)
+    base = start_return(cd_client, round_id)
+    answer_everything(app, cd_client, base)
+    assessment_id = int(base.rstrip("/").split("/")[-1])
+    with app.app_context():
+        from sqlalchemy import update
+
+        from app.models.base import utcnow
+        from app.queries.users import get_user_by_email
+
+        cd = get_user_by_email("cd@example.org")
+        assessment = db.session.get(Assessment, assessment_id)  # read before the other request saved
+        with db.engine.begin() as other_request:  # a double click: the first submission lands meanwhile
+            other_request.execute(
+                update(Assessment).where(Assessment.id == assessment_id).values(submitted_at=utcnow())
+            )
+        assert assessment.submitted_at is None  # this request has not seen it
+        with pytest.raises(round_service.RoundError, match="already been submitted"):
+            round_service.submit(assessment, cd, declared=True)
+        assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
+
+
+def test_one_address_that_cannot_be_reached_does_not_stop_the_reminders(app, icb_client, monkeypatch):
+    round_id = open_round(app, icb_client)
+    real_send = mail.send
+
+    def send(to, subject, body):
+        if to == "manager@example.org":
+            raise mail.MailError("mailbox unavailable")
+        real_send(to, subject, body)
+
+    monkeypatch.setattr(mail, "send", send)
+    with app.app_context():
+        mail.outbox().clear()
+    ids = _pcn_ids(app, "U00001", "U00002")
+    response = icb_client.post(f"/rounds/{round_id}/chase", data={"pcns": ids, "text": "Please finish."})
+    job_page = icb_client.get(response.location).get_data(as_text=True)
+    assert "could not be sent to manager@example.org" in job_page and "Try again" in job_page
+    with app.app_context():
+        assert {m["To"] for m in mail.outbox()} == {"cd@example.org", "cd2@example.org"}
