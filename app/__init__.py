@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask, render_template
 
-from . import auth, questionnaires, security, templating
+from . import api, auth, questionnaires, security, templating
 from .config import PROJECT_ROOT, build_config, check_config
 from .extensions import csrf, db, limiter, login_manager
 from .services import security_log
@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     questionnaires.init_app(app)
     auth.init_app(app)
 
+    from .api import bp as api_bp
     from .assessments import bp as assessments_bp
     from .jobs import init_app as init_jobs
     from .main import bp as main_bp
@@ -55,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_jobs(app)  # the job queue (Huey) and its pages at /jobs/
     app.register_blueprint(rounds_bp)
     app.register_blueprint(orgs_bp)  # sub-ICB locations, PCNs and the roster import at /organisations
+    app.register_blueprint(api_bp)  # the read-only JSON API at /api/v1 (personal tokens) and its guide at /api
 
     from .cli import register
 
@@ -90,6 +92,8 @@ def _error_pages(app: Flask) -> None:
 
         def handler(error, title=title, body=body, code=code):
             db.session.rollback()  # a failed statement must not stop the error page itself from loading the user
+            if api.wants_problem():  # an address under /api/v1 that matched no route: answer as the API does
+                return api.problem(code)
             if code == 403:
                 security_log.event("access_denied", "refused", status=403)
             return render_template("errors/error.html", title=title, body=body), code

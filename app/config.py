@@ -76,6 +76,9 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # while one address guessing cannot lock the owner out elsewhere.
         "SIGN_IN_LIMIT_ACCOUNT_TOTAL": os.environ.get("SIGN_IN_LIMIT_ACCOUNT_TOTAL", "20 per 15 minutes"),
         "SIGN_IN_LIMIT_PER_ADDRESS": os.environ.get("SIGN_IN_LIMIT_PER_ADDRESS", "50 per 15 minutes"),
+        # The JSON API (app/api): requests per token, counted in the same storage; returns per page.
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "120 per minute"),
+        "API_PAGE_SIZE": int(os.environ.get("API_PAGE_SIZE", "50")),
         # Background jobs (app/jobs): Redis when JOBS_REDIS_URL (or REDIS_URL) is set, else a SQLite file that needs
         # no server. The tests run each job at once in the same process; a worker (app/worker.py) never does.
         "JOBS_REDIS_URL": os.environ.get("JOBS_REDIS_URL", redis_url),

@@ -82,7 +82,8 @@ def init_app(app: Flask) -> None:
         if request.endpoint not in CACHEABLE_ENDPOINTS or response.status_code >= 400:
             headers["Cache-Control"] = "no-store"
             headers.pop("Expires", None)
-            headers.pop("ETag", None)
+            if not (request.endpoint or "").startswith("api."):  # the API's lists send an ETag for If-None-Match
+                headers.pop("ETag", None)
             headers.pop("Last-Modified", None)
         return response
 

@@ -17,6 +17,7 @@ from app import create_app
 from app.extensions import db, limiter
 from app.models import (
     Answer,
+    ApiToken,
     Assessment,
     AuditEvent,
     BackgroundJob,
@@ -40,6 +41,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 settings.register_profile("project", deadline=None)
 settings.load_profile("project")
 PER_TEST_TABLES = (
+    ApiToken,
     BackgroundJob,
     SubmissionAnswer,
     SubmissionDomainScore,

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Flask,
+    abort,
     current_app,
     flash,
     g,
@@ -27,12 +28,14 @@ from wtforms import ValidationError
 
 from ..access import ALL_ROLES, public, roles
 from ..extensions import limiter, login_manager
+from ..forms.api import ApiTokenForm
 from ..forms.auth import ChangePasswordForm, SignInForm
 from ..forms.simple import ConfirmForm
+from ..models import Role
 from ..models.user import PASSWORD_METHOD
 from ..queries.sessions import live_sessions
 from ..queries.users import get_user_by_email
-from ..services import pending_input, security_log, sessions
+from ..services import api_tokens, pending_input, security_log, sessions
 
 bp = Blueprint("auth", __name__)
 
@@ -198,13 +201,50 @@ def account():
     return _account_page(ChangePasswordForm(formdata=None))
 
 
-def _account_page(form: ChangePasswordForm, status: int = 200):
+def _account_page(
+    form: ChangePasswordForm, status: int = 200, token_form: ApiTokenForm | None = None, new_token: str | None = None
+):
+    may_hold = api_tokens.may_hold_tokens(current_user)
     return render_template(
         "auth/account.html",
         form=form,
         confirm=ConfirmForm(),
         session_count=len(live_sessions(current_user.id, _idle(), _lifetime())),
+        may_hold_tokens=may_hold,
+        token_form=token_form or ApiTokenForm(formdata=None),
+        tokens=api_tokens.tokens_of(current_user) if may_hold else [],
+        is_live=api_tokens.is_live,
+        new_token=new_token,
     ), status
+
+
+@bp.route("/account/api-tokens", methods=["POST"])
+@roles(Role.ICB_LEAD)
+def create_api_token():
+    form = ApiTokenForm()
+    if not api_tokens.may_hold_tokens(current_user):
+        abort(403)
+    if not form.validate_on_submit():
+        return _account_page(ChangePasswordForm(formdata=None), 400, token_form=form)
+    _token, secret = api_tokens.create(current_user, form.name.data, int(form.days.data))
+    # Shown on this response only (never stored, never in a redirect or flash message kept in the cookie).
+    return _account_page(ChangePasswordForm(formdata=None), 200, new_token=secret)
+
+
+@bp.route("/account/api-tokens/revoke", methods=["POST"])
+@roles(Role.ICB_LEAD)
+def revoke_api_token():
+    if not ConfirmForm().validate_on_submit():
+        return _account_page(ChangePasswordForm(formdata=None), 400)
+    try:
+        token_id = int(request.form.get("token_id", ""))
+    except ValueError:
+        token_id = 0
+    if not 0 < token_id < 2**31 or api_tokens.revoke(current_user, token_id) is None:
+        flash("That token was not found. It may have been revoked already.")
+    else:
+        flash("The token has been revoked. Anything using it can no longer read the API.")
+    return redirect(url_for("auth.account"))
 
 
 @bp.route("/account/password", methods=["POST"])

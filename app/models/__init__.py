@@ -1,3 +1,4 @@
+from .api import ApiToken
 from .assessment import (
     Answer,
     Assessment,
@@ -27,6 +28,7 @@ from .session import UserSession
 from .user import ROLE_LABELS, Role, User
 
 __all__ = [
+    "ApiToken",
     "AppendOnly",
     "AuditEvent",
     "BackgroundJob",

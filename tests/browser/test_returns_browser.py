@@ -169,3 +169,25 @@ def test_a_bad_roster_file_is_refused_with_every_bad_row_listed(new_page):
     icb.goto("/organisations")
     assert icb.locator("main").inner_text() == before  # nothing was imported
     expect(icb.locator("main")).not_to_contain_text("New PCN")
+
+
+def test_an_icb_lead_makes_an_api_token_and_reads_the_rounds_with_it(new_page, live_server):
+    import json
+    import urllib.request
+
+    icb = new_page()
+    sign_in(icb, "icb@example.org")
+    icb.goto("/account")
+    icb.get_by_label("Token name").fill("Power BI")
+    icb.get_by_role("button", name="Make token").click()
+    token = icb.locator("code.app-token").inner_text().strip()
+    assert token.startswith("pcnr_")
+    assert_accessible(icb, "the account page with a new token")
+    request = urllib.request.Request(f"{live_server}/api/v1/rounds", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        rounds = json.load(response)
+    titles = json.dumps(rounds)
+    assert "Neighbourhood readiness return, winter 2026" in titles  # the demo round the dashboard shows
+    icb.goto("/account")
+    expect(icb.locator("code.app-token")).to_have_count(0)  # shown once only
+    expect(icb.get_by_role("table", name="Your tokens")).to_contain_text("Power BI")
