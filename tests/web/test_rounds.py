@@ -444,3 +444,24 @@ def test_one_address_that_cannot_be_reached_does_not_stop_the_reminders(app, icb
     assert "could not be sent to manager@example.org" in job_page and "Try again" in job_page
     with app.app_context():
         assert {m["To"] for m in mail.outbox()} == {"cd@example.org", "cd2@example.org"}
+
+
+def test_the_audit_log_cannot_be_changed_or_deleted_through_the_application(app, icb_client):
+    from app.models import AppendOnly
+
+    round_id = open_round(app, icb_client)
+    with app.app_context():
+        entry = db.session.scalar(select(AuditEvent).where(AuditEvent.round_id == round_id))
+        original = entry.summary
+        entry.summary = "Nothing happened here"
+        with pytest.raises(AppendOnly):
+            db.session.commit()
+        db.session.rollback()
+        entry = db.session.scalar(select(AuditEvent).where(AuditEvent.round_id == round_id))
+        db.session.delete(entry)
+        with pytest.raises(AppendOnly):
+            db.session.commit()
+        db.session.rollback()
+        assert db.session.scalar(select(AuditEvent.summary).where(AuditEvent.round_id == round_id)) == original
+    assert original.startswith("Set up the round")
+    assert "Set up the round" in icb_client.get("/rounds/audit").get_data(as_text=True)  # still there, unchanged
