@@ -11,8 +11,8 @@ from ..forms.simple import ConfirmForm
 from ..models import RETURN_STATUS_LABELS, ReturnRound, ReturnStatus, Role, Submission
 from ..queries.assessments import get_assessment_for
 from ..questionnaires import registry
-from ..services import audit, permissions, security_log
 from ..services import dashboard as views
+from ..services import permissions, security_log
 from ..services import rounds as service
 from ..services.rounds import RoundError
 
@@ -257,9 +257,7 @@ def chase(round_id: int):
 def chase_csv(round_id: int):
     round_ = _round(round_id)
     body = views.chase_csv(views.chase_list(round_))
-    audit.record(
-        "export", f"Downloaded the chase list of “{round_.title}” (CSV).", area_id=round_.icb_id, round_id=round_.id
-    )
+    service.record(round_, "export", f"Downloaded the chase list of “{round_.title}” (CSV).")
     db.session.commit()
     return _download(body, "text/csv; charset=utf-8", views.filename(round_, "chase list", "csv"))
 
@@ -275,12 +273,7 @@ def export_csv(round_id: int):
     if sheet not in ("wide", "long"):
         abort(404)
     body = views.export_csv(round_, sheet)
-    audit.record(
-        "export",
-        f"Downloaded the returns of “{round_.title}” (CSV, {sheet}).",
-        area_id=round_.icb_id,
-        round_id=round_.id,
-    )
+    service.record(round_, "export", f"Downloaded the returns of “{round_.title}” (CSV, {sheet}).")
     db.session.commit()
     return _download(body, "text/csv; charset=utf-8", views.filename(round_, f"returns {sheet}", "csv"))
 
@@ -290,9 +283,7 @@ def export_csv(round_id: int):
 def export_xlsx(round_id: int):
     round_ = _round(round_id)
     body = views.export_xlsx(round_)
-    audit.record(
-        "export", f"Downloaded the returns of “{round_.title}” (XLSX).", area_id=round_.icb_id, round_id=round_.id
-    )
+    service.record(round_, "export", f"Downloaded the returns of “{round_.title}” (XLSX).")
     db.session.commit()
     return _download(
         body,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -31,9 +31,16 @@ from ..models import (
 )
 from ..questionnaires import Domain, Questionnaire, registry
 from ..templating import in_uk, uk_date
-from . import audit
 from .exports import safe_cell
-from .rounds import ReturnRow, questionnaires_of, return_rows, status_counts, submission_scores
+from .rounds import (
+    ReturnRow,
+    latest_submission_ids,
+    questionnaires_of,
+    record,
+    return_rows,
+    status_counts,
+    submission_scores,
+)
 
 NOT_SUBMITTED = {ReturnStatus.NOT_STARTED, ReturnStatus.IN_PROGRESS, ReturnStatus.OVERDUE, ReturnStatus.REOPENED}
 
@@ -304,13 +311,7 @@ def send_reminders(round_: ReturnRound, user: User, pcn_ids: list[int], text: st
     from .. import jobs
 
     round_.reminder_text = text
-    audit.record(
-        "reminders_requested",
-        f"Asked for reminders to {len(pcn_ids)} PCN(s) for “{round_.title}”.",
-        area_id=round_.icb_id,
-        round_id=round_.id,
-        user=user,
-    )
+    record(round_, "reminders_requested", f"Asked for reminders to {len(pcn_ids)} PCN(s) for “{round_.title}”.", user)
     db.session.commit()
     link = url_for("main.home", _external=True)
     params = {"pcn_ids": sorted(pcn_ids), "text": text, "link": f"Sign in: {link}"}
@@ -391,9 +392,7 @@ LONG_HEADER = [
 
 def long_rows(round_: ReturnRound) -> list[list]:
     core, supplement = questionnaires_of(round_)
-    latest_ids = (
-        select(func.max(Submission.id)).where(Submission.round_id == round_.id).group_by(Submission.pcn_id)
-    ).scalar_subquery()
+    latest_ids = latest_submission_ids(round_.id)
     pcn = aliased(Organisation)
     result = db.session.execute(
         select(

@@ -120,12 +120,11 @@ def create_round(
     _set_scope(round_, icb.id, pcn_ids)
     db.session.add(round_)
     db.session.flush()
-    audit.record(
+    record(
+        round_,
         "round_opened" if opens_on <= today() else "round_created",
         f"Set up the round “{title}” ({len(round_.scope)} PCNs, {_dates(round_)}"
         f"{', with the supplement ' + supplement.title if supplement else ''}).",
-        area_id=icb.id,
-        round_id=round_.id,
         user=user,
     )
     db.session.commit()
@@ -151,11 +150,10 @@ def update_round(
     round_.supplement_hash = supplement.content_hash if supplement else None
     round_.opens_on, round_.closes_on = opens_on, closes_on
     _set_scope(round_, round_.icb_id, pcn_ids)
-    audit.record(
+    record(
+        round_,
         "round_changed",
         f"Changed the round “{title}” ({len(round_.scope)} PCNs, {_dates(round_)}).",
-        area_id=round_.icb_id,
-        round_id=round_.id,
         user=user,
     )
     db.session.commit()
@@ -166,11 +164,10 @@ def close_round(round_: ReturnRound, user: User) -> None:
         raise RoundError("This round is already closed.")
     round_.closed_early_at = utcnow()
     early = "before" if not past_deadline(round_) else "after"
-    audit.record(
+    record(
+        round_,
         "round_closed",
         f"Closed the round “{round_.title}” {early} its closing date of {round_.closes_on:%-d %B %Y}.",
-        area_id=round_.icb_id,
-        round_id=round_.id,
         user=user,
     )
     db.session.commit()
@@ -381,11 +378,10 @@ def submit(assessment: Assessment, user: User, *, declared: bool) -> Submission:
     db.session.add(submission)
     db.session.flush()
     db.session.refresh(assessment, ["submitted_at"])
-    audit.record(
+    record(
+        round_,
         "return_submitted",
         f"{assessment.pcn.name} ({assessment.pcn.ods_code}) submitted its return for “{round_.title}”.",
-        area_id=round_.icb_id,
-        round_id=round_.id,
         user=user,
     )
     db.session.commit()
@@ -429,11 +425,10 @@ def reopen(submission: Submission, user: User, reason: str) -> None:
     submission.reopen_reason = reason
     assessment = db.session.get(Assessment, submission.assessment_id)
     assessment.submitted_at = None
-    audit.record(
+    record(
+        submission.round,
         "return_reopened",
         f"Reopened {submission.pcn.name}'s return for “{submission.round.title}”: {reason}",
-        area_id=submission.round.icb_id,
-        round_id=submission.round_id,
         user=user,
     )
     db.session.commit()
@@ -461,6 +456,18 @@ class ReturnRow:
     scores: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
+def latest_submission_ids(round_id: int):
+    """Each PCN's latest submission for the round, as a subquery of ids: what the ICB sees."""
+    return (
+        select(func.max(Submission.id)).where(Submission.round_id == round_id).group_by(Submission.pcn_id)
+    ).scalar_subquery()
+
+
+def record(round_: ReturnRound, action: str, summary: str, user: User | None = None) -> None:
+    """An audit entry about this round, in its ICB's area, saved with the change it describes."""
+    audit.record(action, summary, area_id=round_.icb_id, round_id=round_.id, user=user)
+
+
 def return_rows(round_: ReturnRound) -> list[ReturnRow]:
     """Every PCN in the round's scope with its status and, once submitted, its latest submission's scores.
 
@@ -480,9 +487,7 @@ def return_rows(round_: ReturnRound) -> list[ReturnRow]:
         .outerjoin(parent, parent.id == Organisation.parent_id)
         .where(RoundPcn.round_id == round_.id)
     ).all()
-    latest_ids = (
-        select(func.max(Submission.id)).where(Submission.round_id == round_.id).group_by(Submission.pcn_id)
-    ).scalar_subquery()
+    latest_ids = latest_submission_ids(round_.id)
     submissions = {
         row.pcn_id: row
         for row in db.session.execute(
