@@ -8,7 +8,7 @@ from flask import Flask, current_app
 
 from .orgs.cli import register_orgs
 from .queries.users import get_user_by_email
-from .questionnaires.loader import QuestionnaireError, load_directory, load_file
+from .questionnaires.loader import QuestionnaireError, check_files, load_directory
 from .services import database, demo, demo_rounds, demo_scale, users
 
 
@@ -43,12 +43,7 @@ def register(app: Flask) -> None:
         checked = 0
         try:
             if files:
-                for path in files:
-                    try:
-                        load_file(path)
-                        checked += 1
-                    except QuestionnaireError as exc:
-                        problems.extend(exc.problems)
+                checked, problems = check_files(list(files), Path(current_app.config["QUESTIONNAIRE_DIR"]))
             else:
                 checked = len(load_directory(Path(current_app.config["QUESTIONNAIRE_DIR"])))
         except QuestionnaireError as exc:

@@ -44,6 +44,12 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "SECRET_KEY": secret,
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{instance_path / 'readiness.sqlite'}"),
         "QUESTIONNAIRE_DIR": os.environ.get("QUESTIONNAIRE_DIR", str(PROJECT_ROOT / "questionnaires")),
+        # Core questionnaires offered for self-assessment until an administrator chooses on the Questionnaires page.
+        "DEFAULT_QUESTIONNAIRES": tuple(
+            k.strip()
+            for k in os.environ.get("DEFAULT_QUESTIONNAIRES", "neighbourhood-readiness").split(",")
+            if k.strip()
+        ),
         # The NHS.UK frontend: built CSS and JS, and the images, icons and manifest the CSS asks for at /assets/.
         "FRONTEND_DIR": str(PROJECT_ROOT / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"),
         "ASSETS_DIR": str(PROJECT_ROOT / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk" / "assets"),

@@ -30,16 +30,24 @@ def render_markdown(text: str | None) -> Markup:
     return Markup(html)
 
 
-def level_label(level: int | None, unsure: bool) -> str:
+def level_label(scale, level: int | None, unsure: bool, not_applicable: bool = False) -> str:
+    """A level as people read it: the scale's own name for it ("Step 1", "Partly in place")."""
+    if not_applicable:
+        return "Not applicable or not in place locally yet"
     if unsure:
         return "Not sure"
-    return "Not answered" if level is None else f"Level {level}"
+    if level is None or level not in scale.levels:
+        return "Not answered"
+    return scale.name(level)
 
 
-def answer_summary(value) -> str:
+def answer_summary(value, scale) -> str:
     """One line for a saved answer, as shown when comparing with a colleague's save."""
-    summary = f"Now: {level_label(value.current, value.current_unsure)}. "
-    summary += f"In six months: {level_label(value.target, value.target_unsure)}."
+    if value.not_applicable:
+        summary = f"{level_label(scale, None, False, True)}."
+    else:
+        summary = f"Now: {level_label(scale, value.current, value.current_unsure)}. "
+        summary += f"In six months: {level_label(scale, value.target, value.target_unsure)}."
     return summary + (f" Note: {value.note}" if value.note else "")
 
 

@@ -25,6 +25,7 @@ from app.models import (
     PendingInput,
     PlanAction,
     QuestionnaireContent,
+    QuestionnaireOffer,
     ReturnRound,
     RoundPcn,
     Submission,
@@ -55,6 +56,7 @@ PER_TEST_TABLES = (
     ReturnRound,
     PendingInput,
     QuestionnaireContent,
+    QuestionnaireOffer,
     UserSession,
 )
 

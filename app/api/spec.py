@@ -129,13 +129,26 @@ SCHEMAS: dict[str, dict] = {
         "properties": {
             "question_id": {"type": "string"},
             "question": {"type": "string"},
-            "now": {"type": ["integer", "null"], "description": "The level now; null when not sure."},
+            "now": {"type": ["integer", "null"], "description": "The level now; null when not sure or not applicable."},  # noqa: E501
             "now_not_sure": {"type": "boolean"},
             "target": {"type": ["integer", "null"], "description": "The level in six months; null when not sure."},
             "target_not_sure": {"type": "boolean"},
+            "not_applicable": {
+                "type": "boolean",
+                "description": "Answered 'Not applicable or not in place locally yet': no levels, not scored.",
+            },
             "note": {"type": "string"},
         },
-        "required": ["question_id", "question", "now", "now_not_sure", "target", "target_not_sure", "note"],
+        "required": [
+            "question_id",
+            "question",
+            "now",
+            "now_not_sure",
+            "target",
+            "target_not_sure",
+            "not_applicable",
+            "note",
+        ],
     },
     "SubmittedDomain": {
         "allOf": [

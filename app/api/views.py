@@ -162,6 +162,7 @@ def submission_detail(round_id: int, submission_id: int):
                         "now_not_sure": bool(a and a.current_unsure),
                         "target": a.target if a else None,
                         "target_not_sure": bool(a and a.target_unsure),
+                        "not_applicable": bool(a and a.not_applicable),
                         "note": a.note if a else "",
                     }
                 )

@@ -8,12 +8,13 @@ from ..auth import restored_input
 from ..extensions import db
 from ..forms.domain import DomainForm, build_domain_form
 from ..forms.fields import revision_number
+from ..forms.questionnaires import StartForm
 from ..forms.simple import ConfirmForm
 from ..models import ReturnRound
 from ..queries.assessments import get_assessment_for, in_progress_assessment
 from ..questionnaires import registry
 from ..services import assessments as service
-from ..services import charts, rounds
+from ..services import charts, offers, rounds
 from ..services.permissions import can_start_assessment
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
@@ -28,12 +29,22 @@ STATUS_TAGS = {
 @bp.route("/start", methods=["POST"])
 @roles(*PCN_ROLES)
 def start():
-    if not ConfirmForm().validate_on_submit() or not can_start_assessment(current_user):
-        abort(400)
+    if not can_start_assessment(current_user):
+        abort(403)
+    offered = offers.offered_cores()
+    form = StartForm()
+    form.set_choices(offered)
+    if not form.questionnaire.data and len(offered) == 1:
+        form.questionnaire.data = offered[0].id  # one on offer: nothing to choose
     existing = in_progress_assessment(current_user.organisation_id)
     if existing:
         return redirect(url_for(".task_list", assessment_id=existing.id))
-    questionnaire = registry().core()[0]
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        flash(form.questionnaire.errors[0])
+        return redirect(url_for("main.home"))
+    questionnaire = registry().get(form.questionnaire.data)
     assessment = service.start_assessment(current_user.organisation, current_user, questionnaire)
     return redirect(url_for(".task_list", assessment_id=assessment.id))
 
@@ -71,9 +82,9 @@ def domain_page(assessment_id: int, domain_id: str):
 
     if request.method == "POST" and submitted:
         # Submitted while this page was open: show what was typed, save nothing, say why.
-        form = build_domain_form(domain, formdata=request.form)
+        form = build_domain_form(domain, questionnaire.scale, formdata=request.form)
     elif request.method == "POST":
-        form = build_domain_form(domain, formdata=request.form)
+        form = build_domain_form(domain, questionnaire.scale, formdata=request.form)
         later = "later" in request.form
         # Once confirmed, an assessment stays complete: every change must still answer every question.
         if form.validate_answers(require_all=not later or assessment.is_completed):
@@ -98,12 +109,14 @@ def domain_page(assessment_id: int, domain_id: str):
     else:
         kept = restored_input(request.path)
         if kept is not None:
-            form = build_domain_form(domain, formdata=kept)
+            form = build_domain_form(domain, questionnaire.scale, formdata=kept)
             form.revision.data = kept.get("revision") or str(state.revision)
             restored = True
         else:
             values = service.answer_values(assessment)
-            form = build_domain_form(domain, data=DomainForm.data_for(domain, values, state.revision))
+            form = build_domain_form(
+                domain, questionnaire.scale, data=DomainForm.data_for(domain, values, state.revision)
+            )
 
     return render_template(
         "assessments/domain.html",

@@ -1,30 +1,65 @@
-"""A domain page's form, built from the questionnaire data: two radios and a note per question."""
+"""A domain page's form, built from the questionnaire data: two radios and a note per question.
+
+Each level's descriptor (and what a PCN could point to) is shown once, with the choice of where the PCN is now;
+the six-month target offers the scale's short level names.
+"""
 
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import HiddenField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from ..questionnaires import Domain, Question
+from ..questionnaires import Domain, Question, Scale
 from ..services.assessments import target_error
 from ..services.scoring import AnswerValue
 from .fields import ChoiceRadioField, PlainText, clean_paragraphs
 from .widgets import NhsRadios, NhsTextarea
 
 NOT_SURE = "not-sure"
-LEVEL_VALUES = {str(level): level for level in range(5)}
+NOT_APPLICABLE = "not-applicable"
+NOT_APPLICABLE_LABEL = "Not applicable or not in place locally yet"
 NOTE_MAX = 2000
 NOTE_HINT = "Organisational information only: do not include anything about individual patients."
 
 
+def level_value(raw: str | None, scale: Scale) -> int | None:
+    """The level a posted value names, or None for anything that is not one of the scale's levels."""
+    if raw is None or not raw.isdigit() or len(raw) > 2:
+        return None
+    level = int(raw)
+    return level if level in scale.levels else None
+
+
+def level_label(question: Question, scale: Scale, level: int) -> Markup:
+    """A level with its descriptor in one label, so the page says each level once and stays short."""
+    name = scale.name(level)
+    descriptor = question.levels.get(level, "")
+    if not descriptor or descriptor == name:
+        return Markup('<strong class="app-level-name">{}</strong>').format(name)
+    return Markup('<strong class="app-level-name">{}</strong> – {}').format(name, descriptor)
+
+
+def evidence_hint(question: Question, level: int) -> Markup | None:
+    if level not in question.evidence:
+        return None
+    return Markup('<span class="app-evidence__label">You could point to:</span> {}').format(question.evidence[level])
+
+
 class LevelField(ChoiceRadioField):
-    """Levels 0-4, each showing its descriptor, plus "Not sure"."""
+    """The scale's levels plus "Not sure" (and, where the question allows, "not applicable"). With `described`,
+    each level shows its descriptor and evidence; otherwise only the level's name."""
 
     widget = NhsRadios()
 
-    def __init__(self, label, question: Question, **kwargs):
-        choices = [SelectChoice(str(level), f"Level {level}") for level in sorted(question.levels)]
+    def __init__(self, label, question: Question, scale: Scale, described: bool, **kwargs):
+        choices = [
+            SelectChoice(str(level), level_label(question, scale, level) if described else scale.name(level))
+            for level in scale.levels
+        ]
         choices.append(SelectChoice(NOT_SURE, "Not sure"))
+        if described and question.allows_not_applicable:
+            choices.append(SelectChoice(NOT_APPLICABLE, NOT_APPLICABLE_LABEL))
         super().__init__(
             label,
             choices=choices,
@@ -32,7 +67,10 @@ class LevelField(ChoiceRadioField):
             invalid_message="Select one of the levels shown, or Not sure",
             **kwargs,
         )
-        self.hints = {str(level): text for level, text in question.levels.items()}
+        self.hints = {str(level): evidence_hint(question, level) for level in question.evidence} if described else {}
+        if described and question.allows_not_applicable:
+            self.hints[NOT_APPLICABLE] = question.not_applicable
+        self.divider_before = NOT_SURE if described else None
 
 
 def field_names(question: Question) -> tuple[str, str, str]:
@@ -42,6 +80,7 @@ def field_names(question: Question) -> tuple[str, str, str]:
 class DomainForm(FlaskForm):
     revision = HiddenField()
     domain: Domain
+    scale: Scale
 
     def question_fields(self, question: Question):
         now, target, note = field_names(question)
@@ -51,10 +90,13 @@ class DomainForm(FlaskForm):
         values = {}
         for question in self.domain.questions:
             now, target, note = self.question_fields(question)
+            if now.data == NOT_APPLICABLE and question.allows_not_applicable:
+                values[question.id] = AnswerValue(not_applicable=True, note=note.data or "")
+                continue
             values[question.id] = AnswerValue(
-                current=LEVEL_VALUES.get(now.data),  # anything but a level is None; validation has said so
+                current=level_value(now.data, self.scale),  # anything but a level is None; validation has said so
                 current_unsure=now.data == NOT_SURE,
-                target=LEVEL_VALUES.get(target.data),
+                target=level_value(target.data, self.scale),
                 target_unsure=target.data == NOT_SURE,
                 note=note.data or "",
             )
@@ -65,6 +107,8 @@ class DomainForm(FlaskForm):
         valid = self.validate()
         for question, value in zip(self.domain.questions, self.answer_values().values(), strict=True):
             now, target, _ = self.question_fields(question)
+            if value.not_applicable:
+                continue  # nothing to aim for: a target chosen before is let go
             if require_all and not (value.current is not None or value.current_unsure):
                 now.errors.append(f"Select where your PCN is now for: {question.text}")
                 valid = False
@@ -85,22 +129,25 @@ class DomainForm(FlaskForm):
             if value is None:
                 continue
             now, target, note = field_names(question)
+            data[note] = value.note
+            if value.not_applicable:
+                data[now] = NOT_APPLICABLE
+                continue
             data[now] = (
                 NOT_SURE if value.current_unsure else (str(value.current) if value.current is not None else None)
             )
             data[target] = (
                 NOT_SURE if value.target_unsure else (str(value.target) if value.target is not None else None)
             )
-            data[note] = value.note
         return data
 
 
-def build_domain_form(domain: Domain, formdata=None, data: dict | None = None) -> DomainForm:
-    attributes: dict[str, object] = {"domain": domain}
+def build_domain_form(domain: Domain, scale: Scale, formdata=None, data: dict | None = None) -> DomainForm:
+    attributes: dict[str, object] = {"domain": domain, "scale": scale}
     for number, question in enumerate(domain.questions, start=1):
         now, target, note = field_names(question)
-        attributes[now] = LevelField("Where is your PCN now?", question)
-        attributes[target] = LevelField("Where do you want to be in six months?", question)
+        attributes[now] = LevelField("Where is your PCN now?", question, scale, described=True)
+        attributes[target] = LevelField("Where do you want to be in six months?", question, scale, described=False)
         attributes[note] = TextAreaField(
             "Note (optional)",
             description=NOTE_HINT,

@@ -1,4 +1,4 @@
-"""Forms for the action plan: edit or add an action, and the monthly load."""
+"""Forms for the action plan: edit or add an action, and the days of work a month the plan may fill."""
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
@@ -7,13 +7,23 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..models import ACTION_STATUS_LABELS
 from ..questionnaires import Questionnaire
-from ..services.plans import ActionChange
+from ..questionnaires.schema import DEFAULT_EFFORT, EFFORT_DAYS, EFFORT_LABELS
+from ..services.plans import CAPACITY_RANGE, ActionChange
 from .fields import ChoiceField, ChoiceRadioField, PlainText, WholeNumberField, clean_paragraphs, clean_text
 from .widgets import NhsInput, NhsRadios, NhsSelect, NhsTextarea
 
 LATER = "later"
 TITLE_MAX = 300
 TEXT_HINT = "Organisational information only: do not include anything about individual patients."
+PARTNER_MAX = 120
+# What each effort means, in the words the PCN sees; the days are what the plan counts against a month.
+EFFORT_HINTS = {
+    "days": f"A few days of work (counts as {EFFORT_DAYS['days']} days)",
+    "weeks": f"A few weeks, part time (counts as {EFFORT_DAYS['weeks']} days)",
+    "months": f"Months of work (counts as {EFFORT_DAYS['months']} days)",
+}
+CAPACITY_MIN, CAPACITY_MAX = CAPACITY_RANGE
+CAPACITY_MESSAGE = f"Enter how many days of work a month, from {CAPACITY_MIN} to {CAPACITY_MAX}"
 
 
 class ActionForm(FlaskForm):
@@ -45,6 +55,24 @@ class ActionForm(FlaskForm):
         filters=[clean_text],
         widget=NhsInput(),
     )
+    partner = StringField(
+        "Working with (optional)",
+        description="Who the PCN works with on this, for example the ICB or the community provider",
+        validators=[
+            PlainText(),
+            Length(max=PARTNER_MAX, message=f"Working with must be {PARTNER_MAX} characters or fewer"),
+        ],
+        filters=[clean_text],
+        widget=NhsInput(),
+    )
+    effort = ChoiceRadioField(
+        "Effort",
+        description="How much work this is for the PCN. The plan fills each month up to your days of work a month.",
+        invalid_message="Select days, weeks or months for the effort",
+        choices=[SelectChoice(value, EFFORT_LABELS[value]) for value in EFFORT_DAYS],
+        validators=[InputRequired("Select how much effort this action takes")],
+        widget=NhsRadios(),
+    )
     month = ChoiceField(
         "Month",
         invalid_message="Select a month from the list",
@@ -69,6 +97,10 @@ class ActionForm(FlaskForm):
     )
     revision = HiddenField()
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.effort.hints = EFFORT_HINTS
+
     def change(self) -> ActionChange:
         return ActionChange(
             title=self.title.data,
@@ -77,6 +109,8 @@ class ActionForm(FlaskForm):
             month=None if self.month.data == LATER else int(self.month.data),
             status=self.status.data,
             note=self.note.data or "",
+            effort=self.effort.data,
+            partner=self.partner.data or "",
         )
 
     @staticmethod
@@ -85,6 +119,8 @@ class ActionForm(FlaskForm):
             "title": action.title,
             "description": action.description,
             "owner": action.owner,
+            "partner": action.partner or "",
+            "effort": action.effort or DEFAULT_EFFORT,
             "month": LATER if action.month is None else str(action.month),
             "status": action.status,
             "note": action.note,
@@ -110,14 +146,27 @@ class NewActionForm(ActionForm):
         return None if self.domain.data == "none" else self.domain.data
 
 
+class DaysField(WholeNumberField):
+    """A whole number of days; left blank, the field's "enter" message is shown rather than "not a number"."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and not str(valuelist[0]).strip():
+            self.data = None
+            return
+        super().process_formdata(valuelist)
+
+
 class PlanSettingsForm(FlaskForm):
-    max_per_month = WholeNumberField(
-        "Most actions in any one month",
-        invalid_value_message="Most actions in any one month must be a whole number, like 5",
-        description="A number from 1 to 20. Applies to actions scheduled from now on.",
+    capacity = DaysField(
+        "Days of PCN work a month",
+        invalid_value_message="Enter days of work a month as a whole number, like 12",
+        description=(
+            f"A whole number from {CAPACITY_MIN} to {CAPACITY_MAX}: the days of work across the PCN's team that the "
+            "plan may fill each month. Applies to actions scheduled from now on."
+        ),
         validators=[
-            InputRequired("Enter the most actions in any one month, as a number"),
-            NumberRange(min=1, max=20, message="Most actions in any one month must be between 1 and 20"),
+            InputRequired(CAPACITY_MESSAGE),
+            NumberRange(min=CAPACITY_MIN, max=CAPACITY_MAX, message=CAPACITY_MESSAGE),
         ],
         widget=NhsInput(),
     )

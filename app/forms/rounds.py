@@ -116,6 +116,13 @@ class RoundForm(FlaskForm):
         filters=[clean_text],
         widget=NhsInput(),
     )
+    questionnaire = ChoiceRadioField(
+        "Questionnaire",
+        description="The self-assessment PCNs answer for this round.",
+        invalid_message="Choose a questionnaire from the list",
+        validators=[DataRequired("Choose a questionnaire")],
+        widget=NhsRadios(),
+    )
     supplement = ChoiceRadioField(
         "Local supplement",
         description="Questions of your own, answered after the core questionnaire and scored separately.",
@@ -132,10 +139,21 @@ class RoundForm(FlaskForm):
         coerce=str,
     )
 
-    def set_choices(self, supplements, pcns) -> None:
+    def set_choices(self, cores, supplements, pcns) -> None:
+        self.questionnaire.choices = [(q.id, q.title) for q in cores]
+        if not self.questionnaire.data and len(cores) == 1:
+            self.questionnaire.data = cores[0].id  # one on offer: nothing to choose
+        self.questionnaire.hints = {q.id: f"{len(q.domains)} sections, {q.question_count} questions" for q in cores}
         self.supplement.choices = [(NO_SUPPLEMENT, "No supplement")] + [(q.id, q.title) for q in supplements]
+        self.supplement.hints = {q.id: f"Adds to {q.supplements}" for q in supplements}
+        self._supplements_of = {q.id: q.supplements for q in supplements}
         self.pcns.choices = [(str(p.id), f"{p.name} ({p.ods_code})") for p in pcns]
         self.pcns.hints = {str(p.id): p.parent.name for p in pcns if p.parent is not None}
+
+    def validate_supplement(self, field) -> None:
+        wanted = getattr(self, "_supplements_of", {}).get(field.data)
+        if field.data != NO_SUPPLEMENT and wanted is not None and wanted != self.questionnaire.data:
+            raise ValidationError("Choose a supplement written for the questionnaire you chose, or no supplement")
 
     def validate_pcns(self, field) -> None:
         if not field.data:
@@ -188,6 +206,11 @@ class ReminderForm(FlaskForm):
         filters=[clean_paragraphs],
         widget=NhsTextarea(),
     )
+
+    def validate_supplement(self, field) -> None:
+        wanted = getattr(self, "_supplements_of", {}).get(field.data)
+        if field.data != NO_SUPPLEMENT and wanted is not None and wanted != self.questionnaire.data:
+            raise ValidationError("Choose a supplement written for the questionnaire you chose, or no supplement")
 
     def validate_pcns(self, field) -> None:
         if not field.data:

@@ -74,12 +74,17 @@ class NhsRadios:
 
     def __call__(self, field, params: dict | None = None, **kwargs) -> Markup:
         hints = getattr(field, "hints", {})
+        divider_before = getattr(field, "divider_before", None)
         items = []
         for choice in field.choices:
             value, label = (choice.value, choice.label) if hasattr(choice, "value") else choice
-            item = {"value": value, "text": label, "checked": field.data == value}
+            if value == divider_before and items:
+                items.append({"divider": "or"})
+            item = {"value": value, "checked": field.data == value}
+            item["html" if isinstance(label, Markup) else "text"] = label
             if hints.get(value):
-                item["hint"] = {"text": hints[value]}
+                hint = hints[value]
+                item["hint"] = {"html": hint} if isinstance(hint, Markup) else {"text": hint}
             items.append(item)
         base = {
             "idPrefix": field.id,

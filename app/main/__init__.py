@@ -1,14 +1,15 @@
 """Home page for each role, static front-end assets and a health check."""
 
-from flask import Blueprint, current_app, render_template, send_from_directory
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user
 
 from ..access import ALL_ROLES, public, roles
-from ..models import RETURN_STATUS_LABELS, OrgKind
+from ..forms.questionnaires import OfferForm, StartForm
+from ..models import RETURN_STATUS_LABELS, OrgKind, Role
 from ..queries.assessments import in_progress_assessment, list_assessments
 from ..queries.organisations import list_pcns_in_area
 from ..rounds import STATUS_TAGS
-from ..services import permissions
+from ..services import offers, permissions
 from ..services import rounds as round_service
 
 bp = Blueprint("main", __name__)
@@ -19,6 +20,9 @@ bp = Blueprint("main", __name__)
 def home():
     organisation = current_user.organisation
     if permissions.is_pcn_member(current_user):
+        offered = offers.offered_cores()
+        start_form = StartForm(data={"questionnaire": offered[0].id} if len(offered) == 1 else None)
+        start_form.set_choices(offered)
         return render_template(
             "main/home_pcn.html",
             in_progress=in_progress_assessment(organisation.id),
@@ -26,6 +30,8 @@ def home():
             rounds=round_service.rounds_for_pcn(organisation.id),
             status_labels=RETURN_STATUS_LABELS,
             status_tags=STATUS_TAGS,
+            start_form=start_form,
+            offered=offered,
         )
     area_id = organisation.id if organisation.kind == OrgKind.ICB else organisation.area_id
     pcns = list_pcns_in_area(area_id) if area_id else []
@@ -38,6 +44,21 @@ def home():
         rounds=rounds,
         phase=round_service.phase,
     )
+
+
+@bp.route("/questionnaires", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def questionnaires():
+    """Every questionnaire that passed the check, and which core ones PCNs are offered."""
+    catalogue = offers.catalogue()
+    cores = [q for q, _ in catalogue if q.kind == "core"]
+    form = OfferForm() if request.method == "POST" else OfferForm(data={"offered": [q.id for q, on in catalogue if on]})
+    form.set_choices(cores)
+    if form.validate_on_submit():
+        changed = offers.set_offered(set(form.offered.data), current_user)
+        flash(f"Now offered: {', '.join(q.title for q in offers.offered_cores())}." if changed else "Nothing changed.")
+        return redirect(url_for(".questionnaires"))
+    return render_template("main/questionnaires.html", catalogue=catalogue, form=form), (400 if form.errors else 200)
 
 
 @bp.route("/assets/<path:filename>")

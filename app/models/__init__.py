@@ -7,6 +7,7 @@ from .assessment import (
     DomainStatus,
     PendingInput,
     QuestionnaireContent,
+    QuestionnaireOffer,
 )
 from .audit import AppendOnly, AuditEvent
 from .base import Base
@@ -57,6 +58,7 @@ __all__ = [
     "Organisation",
     "PendingInput",
     "QuestionnaireContent",
+    "QuestionnaireOffer",
     "ROLE_LABELS",
     "Role",
     "User",

@@ -32,6 +32,17 @@ class QuestionnaireContent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class QuestionnaireOffer(Base):
+    """An administrator's choice of whether a core questionnaire is offered to PCNs for self-assessment."""
+
+    __tablename__ = "questionnaire_offer"
+
+    questionnaire_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    offered: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
 class Assessment(Base):
     __tablename__ = "assessment"
     # One assessment in progress per PCN, even when colleagues press "Start" at the same moment.
@@ -57,8 +68,10 @@ class Assessment(Base):
     completed_at: Mapped[datetime | None]
     answers_updated_at: Mapped[datetime | None]
     plan_generated_at: Mapped[datetime | None]
-    # Ceiling on actions a month when the plan is scheduled; None means the questionnaire's default.
+    # Ceiling on actions a month when the plan was scheduled by count (first edition); kept for old plans.
     max_actions_per_month: Mapped[int | None]
+    # Days of PCN work a month the plan may fill; None means the questionnaire's default.
+    plan_capacity: Mapped[int | None]
     # A return for an ICB's round: the round's local supplement (if any) is a second section of the assessment.
     round_id: Mapped[int | None] = mapped_column(ForeignKey("return_round.id"), index=True)
     supplement_key: Mapped[str | None] = mapped_column(String(100))
@@ -95,6 +108,8 @@ class Answer(Base):
     target: Mapped[int | None] = mapped_column(SmallInteger)
     target_unsure: Mapped[bool] = mapped_column(default=False)
     note: Mapped[str] = mapped_column(Text, default="")
+    # "Not applicable or not in place locally yet": no levels, and left out of the score.
+    not_applicable: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
@@ -102,7 +117,7 @@ class Answer(Base):
 
     @property
     def current_answered(self) -> bool:
-        return self.current is not None or self.current_unsure
+        return self.current is not None or self.current_unsure or self.not_applicable
 
     @property
     def target_answered(self) -> bool:

@@ -49,6 +49,9 @@ class PlanAction(Base):
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     owner: Mapped[str] = mapped_column(String(120), default="")
+    # Who the PCN works with on it (the ICB, the LMC, the community provider…), and the effort: days, weeks or months.
+    partner: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    effort: Mapped[str | None] = mapped_column(String(10))
     month: Mapped[int | None] = mapped_column(SmallInteger)
     status: Mapped[str] = mapped_column(String(12), default=ActionStatus.NOT_STARTED)
     note: Mapped[str] = mapped_column(Text, default="")

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Float, ForeignKey, Index, LargeBinary, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, LargeBinary, SmallInteger, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -111,6 +111,7 @@ class SubmissionAnswer(Base):
     target: Mapped[int | None] = mapped_column(SmallInteger)
     target_unsure: Mapped[bool] = mapped_column(default=False)
     note: Mapped[str] = mapped_column(Text, default="")
+    not_applicable: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
 
 class SubmissionDomainScore(Base):
@@ -123,6 +124,8 @@ class SubmissionDomainScore(Base):
     position: Mapped[int] = mapped_column(default=0)
     now: Mapped[float] = mapped_column(Float)
     target: Mapped[float] = mapped_column(Float)
+    # False when every question of the domain was "not applicable": the figures are then 0 and not shown.
+    applicable: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
 
 
 class ReturnStatus(StrEnum):

@@ -12,6 +12,7 @@ from ..forms.fields import revision_number
 from ..forms.plan import ActionForm, NewActionForm, PlanSettingsForm
 from ..forms.simple import ConfirmForm
 from ..queries.assessments import get_assessment_for
+from ..questionnaires.schema import DEFAULT_EFFORT, EFFORT_DAYS, EFFORT_LABELS
 from ..services import assessments as assessment_service
 from ..services import plans
 from ..services.exports import safe_cell
@@ -49,7 +50,8 @@ def plan(assessment_id: int):
     questionnaire = assessment_service.questionnaire_for(assessment)
     actions = plans.visible_actions(assessment)
     view = "domain" if request.args.get("view") == "domain" else "month"
-    settings = PlanSettingsForm(formdata=None, data={"max_per_month": plans.max_per_month(assessment, questionnaire)})
+    capacity = plans.plan_capacity(assessment, questionnaire)
+    settings = PlanSettingsForm(formdata=None, data={"capacity": capacity})
     return render_template(
         "plans/plan.html",
         assessment=assessment,
@@ -61,6 +63,10 @@ def plan(assessment_id: int):
         total=len(actions),
         out_of_date=assessment_service.plan_out_of_date(assessment),
         settings=settings,
+        capacity=capacity,
+        loads=plans.month_loads(actions),
+        effort_labels=EFFORT_LABELS,
+        effort_days=EFFORT_DAYS,
         confirm=ConfirmForm(),
         tag_classes=STATUS_TAG_CLASSES,
     )
@@ -88,20 +94,23 @@ def settings(assessment_id: int):
     assessment, early = _plan_assessment(assessment_id)
     if early:
         return early
+    questionnaire = assessment_service.questionnaire_for(assessment)
     kept = restored_input(request.path) if request.method == "GET" else None
     if request.method == "POST":
         form = PlanSettingsForm()
     elif kept is not None:
         form = PlanSettingsForm(formdata=kept)
     else:
-        questionnaire = assessment_service.questionnaire_for(assessment)
-        form = PlanSettingsForm(data={"max_per_month": plans.max_per_month(assessment, questionnaire)})
+        form = PlanSettingsForm(data={"capacity": plans.plan_capacity(assessment, questionnaire)})
     if form.validate_on_submit():
-        plans.set_max_per_month(assessment, form.max_per_month.data)
+        plans.set_plan_capacity(assessment, form.capacity.data)
         assessment_service.regenerate_plan(assessment)
-        flash(f"Actions are now scheduled with at most {form.max_per_month.data} a month.")
+        flash(f"Actions are now scheduled with up to {plural(form.capacity.data, 'day')} of work a month.")
         return redirect(url_for(".plan", assessment_id=assessment.id))
-    return render_template("plans/settings.html", assessment=assessment, form=form, restored=kept is not None)
+    return render_template(
+        "plans/settings.html", assessment=assessment, form=form, restored=kept is not None,
+        default_capacity=questionnaire.plan_capacity, effort_days=EFFORT_DAYS,
+    )  # fmt: skip
 
 
 @bp.route("/<int:assessment_id>/plan/actions/<int:action_id>", methods=["GET", "POST"])
@@ -147,7 +156,8 @@ def edit_action(assessment_id: int, action_id: int):
 
 
 def _new_action_form(assessment, formdata=None) -> NewActionForm:
-    form = NewActionForm(formdata=formdata, data={"status": "not_started", "month": "1"} if formdata is None else None)
+    defaults = {"status": "not_started", "month": "1", "effort": DEFAULT_EFFORT}
+    form = NewActionForm(formdata=formdata, data=defaults if formdata is None else None)
     form.set_domains(assessment_service.questionnaire_for(assessment))
     return form
 
@@ -195,7 +205,10 @@ def plan_csv(assessment_id: int):
     buffer = io.StringIO()
     buffer.write("\ufeff")  # a byte order mark, so that Excel reads the file as UTF-8 and accents survive
     writer = csv.writer(buffer)
-    writer.writerow(["Month", "Domain", "Action", "What to do", "Owner", "Status", "Note", "Source", "Gap closed"])
+    writer.writerow(
+        ["Month", "Domain", "Action", "What to do", "Owner", "Working with", "Effort", "Status", "Note", "Source",
+         "Gap closed"]
+    )  # fmt: skip
     for month, actions in plans.by_month(plans.visible_actions(assessment)).items():
         for action in actions:
             domain = questionnaire.domain(action.domain_id) if action.domain_id else None
@@ -206,6 +219,8 @@ def plan_csv(assessment_id: int):
                     safe_cell(action.title),
                     safe_cell(action.description),
                     safe_cell(action.owner),
+                    safe_cell(action.partner or ""),
+                    plans.effort_label(action.effort),
                     action.status_label,
                     safe_cell(action.note),
                     {"user": "Added by the PCN", "find_out": "Not sure"}.get(action.origin, "Suggested"),

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import QuestionnaireContent
 from .loader import QuestionnaireError, load_directory, parse_questionnaire
-from .schema import Action, Band, Domain, Question, Questionnaire
+from .schema import OWNERS, Action, Band, Domain, Question, Questionnaire, Scale
 
 __all__ = [
     "Action",
@@ -18,7 +18,9 @@ __all__ = [
     "Question",
     "Questionnaire",
     "QuestionnaireError",
+    "OWNERS",
     "Registry",
+    "Scale",
     "registry",
 ]
 
@@ -43,7 +45,9 @@ class Registry:
             stored = db.session.get(QuestionnaireContent, content_hash)
             if stored is None:
                 raise LookupError(f"no questionnaire content with hash {content_hash}")
-            self._by_hash[content_hash] = parse_questionnaire(stored.source, f"stored:{stored.questionnaire_key}")
+            self._by_hash[content_hash] = parse_questionnaire(
+                stored.source, f"stored:{stored.questionnaire_key}", strict=False
+            )
         return self._by_hash[content_hash]
 
     def pin(self, questionnaire: Questionnaire) -> None:

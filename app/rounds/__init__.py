@@ -12,7 +12,7 @@ from ..models import RETURN_STATUS_LABELS, ReturnRound, ReturnStatus, Role, Subm
 from ..queries.assessments import get_assessment_for
 from ..questionnaires import registry
 from ..services import dashboard as views
-from ..services import permissions, security_log
+from ..services import offers, permissions, security_log
 from ..services import rounds as service
 from ..services.rounds import RoundError
 
@@ -72,13 +72,17 @@ def index():
 
 
 def _round_form(pcns, round_: ReturnRound | None = None) -> RoundForm:
-    core = registry().core()[0]
+    cores = offers.offered_cores()
+    if round_ is not None and round_.questionnaire_key not in {q.id for q in cores}:
+        kept = registry().get(round_.questionnaire_key)
+        cores = cores + ([kept] if kept else [])
     if request.method == "POST":
         form = RoundForm()
     elif round_ is not None:
         form = RoundForm(
             data={
                 "title": round_.title,
+                "questionnaire": round_.questionnaire_key,
                 "supplement": round_.supplement_key or NO_SUPPLEMENT,
                 "opens_on": round_.opens_on,
                 "closes_on": round_.closes_on,
@@ -86,8 +90,10 @@ def _round_form(pcns, round_: ReturnRound | None = None) -> RoundForm:
             }
         )
     else:
-        form = RoundForm(data={"supplement": NO_SUPPLEMENT, "pcns": [str(p.id) for p in pcns]})
-    form.set_choices(service.supplements_for(core), pcns)
+        form = RoundForm(
+            data={"questionnaire": cores[0].id, "supplement": NO_SUPPLEMENT, "pcns": [str(p.id) for p in pcns]}
+        )
+    form.set_choices(cores, [s for core in cores for s in service.supplements_for(core)], pcns)
     return form
 
 
@@ -95,6 +101,7 @@ def _round_values(form: RoundForm) -> dict:
     supplement = None if form.supplement.data == NO_SUPPLEMENT else registry().get(form.supplement.data)
     return {
         "title": form.title.data,
+        "core": registry().get(form.questionnaire.data),
         "supplement": supplement,
         "opens_on": form.opens_on.data,
         "closes_on": form.closes_on.data,

@@ -66,9 +66,26 @@ def sections(assessment: Assessment) -> list[Section]:
 _combined: dict[tuple[str, str], Questionnaire] = {}
 
 
+def with_local_guidance(core: Questionnaire, supplement: Questionnaire) -> tuple[Domain, ...]:
+    """The core's domains with the supplement's local guidance attached to the questions it names."""
+    if not supplement.local_guidance:
+        return core.domains
+    domains = []
+    for domain in core.domains:
+        questions = tuple(
+            replace(q, local_guidance=((supplement.title, supplement.local_guidance[q.id]),))
+            if q.id in supplement.local_guidance
+            else q
+            for q in domain.questions
+        )
+        domains.append(replace(domain, questions=questions))
+    return tuple(domains)
+
+
 def combine(core: Questionnaire, supplement: Questionnaire | None) -> Questionnaire:
-    """Both questionnaires as one, for moving through the pages and planning: the supplement's domains follow the
-    core's. Scores are never taken from this: each section is scored on its own."""
+    """Both questionnaires as one, for moving through the pages and planning: the core's questions with the
+    supplement's local guidance, then the supplement's domains. Scores are never taken from this: each section is
+    scored on its own."""
     if supplement is None:
         return core
     key = (core.content_hash, supplement.content_hash)
@@ -81,8 +98,9 @@ def combine(core: Questionnaire, supplement: Questionnaire | None) -> Questionna
         raise ValueError(f"the supplement reuses ids of the core questionnaire: {sorted(clash)}")
     _combined[key] = replace(
         core,
-        domains=core.domains + supplement.domains,
+        domains=with_local_guidance(core, supplement) + supplement.domains,
         content_hash=f"{core.content_hash}+{supplement.content_hash}",
+        glossary={**core.glossary, **supplement.glossary},
     )
     return _combined[key]
 
@@ -142,6 +160,7 @@ def to_value(answer: Answer) -> AnswerValue:
         current_unsure=answer.current_unsure,
         target_unsure=answer.target_unsure,
         note=answer.note,
+        not_applicable=answer.not_applicable,
     )
 
 
@@ -194,6 +213,7 @@ def save_domain(
             assessment.answers.append(answer)
         answer.current, answer.current_unsure = value.current, value.current_unsure
         answer.target, answer.target_unsure = value.target, value.target_unsure
+        answer.not_applicable = value.not_applicable
         answer.note = value.note
         answer.updated_by_id = user.id
     if changed:  # saving a page unchanged leaves the plan up to date
@@ -202,7 +222,7 @@ def save_domain(
     answered = [values.get(q.id, AnswerValue()).complete for q in domain.questions]
     if all(answered):
         progress.status = DomainStatus.COMPLETED
-    elif any(v.current is not None or v.current_unsure or v.note for v in values.values()):
+    elif any(v.current is not None or v.current_unsure or v.not_applicable or v.note for v in values.values()):
         progress.status = DomainStatus.IN_PROGRESS
     else:
         progress.status = DomainStatus.NOT_STARTED

@@ -50,11 +50,21 @@ def _text(x: float, y: float, content: str, size: int = LABEL, anchor: str = "st
     return f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}"{extra}>{escape(content)}</text>'
 
 
+NOT_APPLICABLE = "not applicable"
+
+
 def _figures(score: AssessmentScore) -> str:
     return " ".join(
         f"{d.domain.title}: now {percent(d.now)}, target {percent(d.target)}, gap {d.gap:.0f} points."
+        if d.applicable
+        else f"{d.domain.title}: {NOT_APPLICABLE}."
         for d in score.domains
     )
+
+
+def _range(d) -> str:
+    """A domain's figures as a label shows them; a domain with no applicable question has none."""
+    return f"{percent(d.now)} → {percent(d.target)}" if d.applicable else NOT_APPLICABLE
 
 
 # Radar -------------------------------------------------------------------------------------------------------------
@@ -194,9 +204,7 @@ def radar_chart(score: AssessmentScore) -> Markup:
     green outline, with gridlines at 25, 50, 75 and 100%."""
     domains = score.domains
     count = len(domains)
-    labels = [
-        _radar_label(i, count, d.domain.title, f"{percent(d.now)} → {percent(d.target)}") for i, d in enumerate(domains)
-    ]
+    labels = [_radar_label(i, count, d.domain.title, _range(d)) for i, d in enumerate(domains)]
     layout = _RadarLayout.around(labels)
     point = layout.point
     body: list[str] = []
@@ -327,7 +335,8 @@ def gap_chart(score: AssessmentScore) -> Markup:
         if target_x > now_x:
             gap_bars.append((now_x, bar_y, target_x - now_x, GAP_BAR_HEIGHT))
         markers.append(f"M{target_x:.1f},{bar_y - 5:.1f} V{bar_y + GAP_BAR_HEIGHT + 5:.1f}")
-        body.append(_text(GAP_VALUE_LEFT, middle + 5, f"{percent(d.now)} → {percent(d.target)} (+{d.gap:.0f})", FIGURE))
+        figure = f"{_range(d)} (+{d.gap:.0f})" if d.applicable else NOT_APPLICABLE
+        body.append(_text(GAP_VALUE_LEFT, middle + 5, figure, FIGURE))
         y += row_height
     if now_bars:
         body.append(f'<path class="app-chart__now" d="{_rects_path(now_bars)}" fill="{BLUE}"/>')

@@ -386,6 +386,7 @@ LONG_HEADER = [
     "Now: not sure",
     "Target (level)",
     "Target: not sure",
+    "Not applicable",
     "Note",
 ]
 
@@ -407,6 +408,7 @@ def long_rows(round_: ReturnRound) -> list[list]:
             SubmissionAnswer.current_unsure,
             SubmissionAnswer.target,
             SubmissionAnswer.target_unsure,
+            SubmissionAnswer.not_applicable,
             SubmissionAnswer.note,
         )
         .join(Submission, Submission.id == SubmissionAnswer.submission_id)
@@ -430,6 +432,7 @@ def long_rows(round_: ReturnRound) -> list[list]:
                 "Yes" if r.current_unsure else "",
                 r.target,
                 "Yes" if r.target_unsure else "",
+                "Yes" if r.not_applicable else "",
                 r.note,
             ]
         )

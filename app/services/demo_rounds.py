@@ -23,6 +23,7 @@ from ..questionnaires import Questionnaire, registry
 from . import assessments, rounds
 from .scoring import AnswerValue
 
+CORE = "neighbourhood-readiness"
 SUPPLEMENT = "kent-medway-snh-supplement"
 
 
@@ -70,6 +71,7 @@ def load() -> int:
         icb,
         lead,
         title="Neighbourhood readiness return, spring 2026",
+        core=registry().get(CORE),
         supplement=None,
         opens_on=today - timedelta(days=200),
         closes_on=today - timedelta(days=150),
@@ -85,6 +87,7 @@ def load() -> int:
         icb,
         lead,
         title="Neighbourhood readiness return, winter 2026",
+        core=registry().get(CORE),
         supplement=registry().get(SUPPLEMENT),
         opens_on=today - timedelta(days=14),
         closes_on=today + timedelta(days=21),

@@ -167,8 +167,9 @@ def load(total: int, seed: int = 2026, icb_count: int = ICB_COUNT, only_icb: int
         for p in submitted:
             values = {}
             for question in core.questions_by_id.values():
-                level = rng.choice((0, 1, 1, 2, 2, 3, 4))
-                values[question.id] = AnswerValue(level, min(4, level + rng.choice((0, 1, 1, 2))))
+                top = core.scale.max_level
+                level = min(top, rng.choice((0, 1, 1, 2, 2, 3, 4)))
+                values[question.id] = AnswerValue(level, min(top, level + rng.choice((0, 1, 1, 2))))
             values_by_pcn[p] = values
             result = score_assessment(core, values)
             submission_rows.append(

@@ -10,10 +10,11 @@ from ..extensions import db
 from ..models import ActionOrigin, ActionStatus, Assessment, PlanAction, User
 from ..models.base import utcnow
 from ..questionnaires import Questionnaire
-from .planning import MONTHS, Placed, needed_actions, schedule
+from ..questionnaires.schema import DEFAULT_EFFORT, EFFORT_LABELS
+from .planning import MONTHS, Placed, effort_days, needed_actions, schedule
 from .scoring import AnswerValue
 
-DEFAULT_MAX_PER_MONTH = 5
+CAPACITY_RANGE = (2, 60)  # days of PCN work a month a PCN may choose
 
 
 class StaleAction(Exception):
@@ -32,8 +33,22 @@ class RegenerationResult:
     reopened: int
 
 
-def max_per_month(assessment: Assessment, questionnaire: Questionnaire) -> int:
-    return assessment.max_actions_per_month or questionnaire.max_actions_per_month or DEFAULT_MAX_PER_MONTH
+def plan_capacity(assessment: Assessment, questionnaire: Questionnaire) -> int:
+    """Days of PCN work a month the plan may fill: the PCN's own choice, else the questionnaire's default."""
+    return assessment.plan_capacity or questionnaire.plan_capacity
+
+
+def effort_label(effort: str | None) -> str:
+    return EFFORT_LABELS.get(effort or DEFAULT_EFFORT, EFFORT_LABELS[DEFAULT_EFFORT])
+
+
+def month_loads(actions: Iterable[PlanAction]) -> dict[int, int]:
+    """Days of effort in each month, as the planner counts them: dropped actions and closed gaps take no time."""
+    load = dict.fromkeys(MONTHS, 0)
+    for action in actions:
+        if action.month in load and action.status != ActionStatus.DROPPED and not action.gap_closed:
+            load[action.month] += effort_days(action.effort)
+    return load
 
 
 def is_pinned(action: PlanAction) -> bool:
@@ -50,12 +65,12 @@ def regenerate(
     existing = {a.key: a for a in assessment.actions if a.key}
     pinned = [a for a in assessment.actions if is_pinned(a)]
     placed = [
-        Placed(a.question_id, a.step, a.month)
+        Placed(a.question_id, a.step, a.month, effort_days(a.effort))
         for a in pinned
         if not a.removed and a.status != ActionStatus.DROPPED and not (a.gap_closed and a.key not in needed_keys)
     ]
     to_schedule = [a for a in needed if a.key not in existing or not is_pinned(existing[a.key])]
-    months = schedule(to_schedule, questionnaire, max_per_month(assessment, questionnaire), placed)
+    months = schedule(to_schedule, questionnaire, plan_capacity(assessment, questionnaire), placed)
 
     added = rescheduled = closed = reopened = 0
     for action in assessment.actions:
@@ -82,6 +97,7 @@ def regenerate(
             continue
         stored.question_id, stored.step = action.question_id, action.step
         stored.title, stored.description, stored.owner = action.title, action.description, action.owner
+        stored.partner, stored.effort = action.partner, action.effort
         stored.month, stored.priority, stored.position = months[action.key], action.priority, position
     assessment.plan_generated_at = utcnow()
     db.session.commit()
@@ -121,6 +137,8 @@ class ActionChange:
     month: int | None
     status: str
     note: str
+    effort: str = DEFAULT_EFFORT
+    partner: str = ""
 
 
 def update_action(action: PlanAction, change: ActionChange, revision: int, user: User) -> None:
@@ -137,6 +155,7 @@ def update_action(action: PlanAction, change: ActionChange, revision: int, user:
         raise StaleAction(action)
     action.title, action.description, action.owner = change.title, change.description, change.owner
     action.month, action.status, action.note = change.month, change.status, change.note
+    action.effort, action.partner = change.effort, change.partner
     action.edited = True
     db.session.commit()
     db.session.refresh(action)
@@ -149,6 +168,8 @@ def add_action(assessment: Assessment, change: ActionChange, domain_id: str | No
         title=change.title,
         description=change.description,
         owner=change.owner,
+        partner=change.partner,
+        effort=change.effort,
         month=change.month,
         status=change.status,
         note=change.note,
@@ -170,6 +191,10 @@ def remove_action(assessment: Assessment, action: PlanAction) -> None:
     db.session.commit()
 
 
-def set_max_per_month(assessment: Assessment, value: int) -> None:
-    assessment.max_actions_per_month = value
+def set_plan_capacity(assessment: Assessment, days: int) -> None:
+    """The PCN's own capacity in days of work a month; applies to what is scheduled from now on."""
+    low, high = CAPACITY_RANGE
+    if not low <= days <= high:
+        raise ValueError(f"capacity must be {low} to {high} days a month")
+    assessment.plan_capacity = days
     db.session.commit()

@@ -17,7 +17,8 @@ from markupsafe import Markup
 
 from ..config import PROJECT_ROOT
 from ..models import Assessment, PlanAction, User
-from ..questionnaires import Question, Questionnaire
+from ..questionnaires import Question, Questionnaire, Scale
+from ..questionnaires.schema import EFFORT_LABELS
 from ..templating import UK, in_uk, render_markdown, uk_date
 from . import charts
 from .assessments import answer_values, core_questionnaire, questionnaire_for, supplement_questionnaire
@@ -41,6 +42,7 @@ class AnswerRow:
     target: str
     target_text: str
     note: str
+    not_applicable: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class DomainSection:
 class ActionRow:
     title: str
     owner: str
+    effort: str
     status: str
     domain: str
     note: str
@@ -96,6 +99,9 @@ class Report:
     supplement_score: AssessmentScore | None = None
     submitted_to: str = ""
     submitted_on: str = ""
+    glossary: list[tuple[str, str]] | None = None  # the terms the answered questions use, with their definitions
+    core_bands: tuple = ()
+    question_count: int = 0
 
 
 def report_context(assessment: Assessment) -> Report:
@@ -140,7 +146,7 @@ def build_report(
         gap_chart=charts.gap_chart(result),
         top_gaps=result.top_gaps(TOP_GAPS),
         domains=[
-            DomainSection(d, [_answer_row(q) for q in d.questions])
+            DomainSection(d, [_answer_row(q, core.scale) for q in d.questions])
             for d in result.domains + (supplement_result.domains if supplement_result else ())
         ],
         months=months,
@@ -152,21 +158,34 @@ def build_report(
         supplement_score=supplement_result,
         submitted_to=submitted_to,
         submitted_on=uk_date(submitted_at) if submitted_at else "",
+        glossary=_glossary(questionnaire),
+        core_bands=core.bands,
+        question_count=core.question_count,
     )
 
 
-def _answer_row(q: QuestionScore) -> AnswerRow:
+def _glossary(questionnaire: Questionnaire) -> list[tuple[str, str]]:
+    used = {term for domain in questionnaire.domains for term in domain.terms}
+    return sorted(
+        ((term, text) for term, text in questionnaire.glossary.items() if term in used), key=lambda t: t[0].casefold()
+    )
+
+
+def _answer_row(q: QuestionScore, scale: Scale) -> AnswerRow:
     levels = q.question.levels
+    if q.answer.not_applicable:
+        return AnswerRow(q.question, "Not applicable or not in place locally yet", "Left out of the score.", "", "",
+                         q.answer.note, not_applicable=True)  # fmt: skip
     if q.answer.current_unsure:
-        now, now_text = "Not sure", "Counted as level 0 until the PCN finds out."
+        now, now_text = "Not sure", f"Counted as {scale.name(0)} until the PCN finds out."
     else:
-        now, now_text = f"Level {q.current}", levels.get(q.current, "")
+        now, now_text = scale.name(q.current), levels.get(q.current, "")
     if q.answer.target_unsure:
-        target, target_text = "Not sure", f"Counted as no planned change (level {q.target})."
+        target, target_text = "Not sure", f"Counted as no planned change ({scale.name(q.target)})."
     elif q.target == q.current and not q.answer.current_unsure:
-        target, target_text = f"Level {q.target}", "No change planned."
+        target, target_text = scale.name(q.target), "No change planned."
     else:
-        target, target_text = f"Level {q.target}", levels.get(q.target, "")
+        target, target_text = scale.name(q.target), levels.get(q.target, "")
     return AnswerRow(q.question, now, now_text, target, target_text, q.answer.note)
 
 
@@ -174,7 +193,8 @@ def _action_row(action: PlanAction, questionnaire: Questionnaire) -> ActionRow:
     domain = questionnaire.domain(action.domain_id) if action.domain_id else None
     return ActionRow(
         title=action.title,
-        owner=action.owner,
+        owner=action.owner + (f" with {action.partner}" if action.partner else ""),
+        effort=EFFORT_LABELS.get(action.effort or "", ""),
         status=action.status_label,
         domain=domain.title if domain else "General",
         note=action.note,

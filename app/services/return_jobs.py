@@ -13,16 +13,13 @@ from ..models import Assessment, BackgroundJob, PlanAction, ReturnRound, RoundPc
 from ..models.base import as_utc, utcnow
 from . import mail
 from .reports import build_report, render_report_pdf
-from .scoring import AnswerValue
+from .rounds import submitted_values
 
 
 def submission_report(submission: Submission):
     """The report of a submission exactly as frozen: its answers and its plan, never the assessment's later state."""
     assessment = db.session.get(Assessment, submission.assessment_id)
-    values = {
-        a.question_id: AnswerValue(a.current, a.target, a.current_unsure, a.target_unsure, a.note)
-        for a in submission.answers
-    }
+    values = submitted_values(submission)
     actions = [PlanAction(**record) for record in json.loads(submission.plan_json or "[]")]
     return build_report(
         assessment,

@@ -97,12 +97,12 @@ def create_round(
     user: User,
     *,
     title: str,
+    core: Questionnaire,
     supplement: Questionnaire | None,
     opens_on: date,
     closes_on: date,
     pcn_ids: Iterable[int],
 ) -> ReturnRound:
-    core = registry().core()[0]
     registry().pin(core)
     if supplement is not None:
         registry().pin(supplement)
@@ -136,6 +136,7 @@ def update_round(
     user: User,
     *,
     title: str,
+    core: Questionnaire,
     supplement: Questionnaire | None,
     opens_on: date,
     closes_on: date,
@@ -143,9 +144,11 @@ def update_round(
 ) -> None:
     if phase(round_) != "upcoming":
         raise RoundError("This round has opened, so it can no longer be changed. You can close it early.")
+    registry().pin(core)
     if supplement is not None:
         registry().pin(supplement)
     round_.title = title
+    round_.questionnaire_key, round_.questionnaire_hash = core.id, core.content_hash
     round_.supplement_key = supplement.id if supplement else None
     round_.supplement_hash = supplement.content_hash if supplement else None
     round_.opens_on, round_.closes_on = opens_on, closes_on
@@ -345,7 +348,12 @@ def submit(assessment: Assessment, user: User, *, declared: bool) -> Submission:
         for d in result.domains:
             submission.domain_scores.append(
                 SubmissionDomainScore(
-                    section=section, domain_id=d.domain.id, position=position, now=d.now, target=d.target
+                    section=section,
+                    domain_id=d.domain.id,
+                    position=position,
+                    now=d.now,
+                    target=d.target,
+                    applicable=d.applicable,
                 )
             )
             for q in d.questions:
@@ -361,6 +369,7 @@ def submit(assessment: Assessment, user: User, *, declared: bool) -> Submission:
                         target=value.target if value else None,
                         target_unsure=value.target_unsure if value else False,
                         note=value.note if value else "",
+                        not_applicable=value.not_applicable if value else False,
                     )
                 )
                 position += 1
@@ -400,6 +409,8 @@ def _action_record(action) -> dict:
         "title": action.title,
         "description": action.description,
         "owner": action.owner,
+        "partner": action.partner,
+        "effort": action.effort,
         "month": action.month,
         "status": action.status,
         "note": action.note,
@@ -511,8 +522,8 @@ def return_rows(round_: ReturnRound) -> list[ReturnRow]:
             SubmissionDomainScore.domain_id,
             SubmissionDomainScore.now,
             SubmissionDomainScore.target,
-        ).where(SubmissionDomainScore.submission_id.in_(latest_ids))
-    ):
+        ).where(SubmissionDomainScore.submission_id.in_(latest_ids), SubmissionDomainScore.applicable)
+    ):  # a domain whose every question was not applicable has no figure to show
         scores.setdefault(row.submission_id, {})[row.domain_id] = (row.now, row.target)
     started = set(db.session.scalars(select(Assessment.pcn_id).where(Assessment.round_id == round_.id).distinct()))
     late = past_deadline(round_)
@@ -551,14 +562,23 @@ def questionnaires_of(round_: ReturnRound) -> tuple[Questionnaire, Questionnaire
     return core, supplement
 
 
-def submission_scores(submission: Submission) -> tuple[AssessmentScore, AssessmentScore | None]:
-    """The scores as submitted, worked out again from the frozen answers (the method is fixed per version)."""
-    from .scoring import AnswerValue, score_assessment
+def submitted_values(submission: Submission) -> dict:
+    """The frozen answers of a submission, as scoring and the report read answers."""
+    from .scoring import AnswerValue
 
-    values = {
-        a.question_id: AnswerValue(a.current, a.target, a.current_unsure, a.target_unsure, a.note)
+    return {
+        a.question_id: AnswerValue(
+            a.current, a.target, a.current_unsure, a.target_unsure, a.note, not_applicable=a.not_applicable
+        )
         for a in submission.answers
     }
+
+
+def submission_scores(submission: Submission) -> tuple[AssessmentScore, AssessmentScore | None]:
+    """The scores as submitted, worked out again from the frozen answers (the method is fixed per version)."""
+    from .scoring import score_assessment
+
+    values = submitted_values(submission)
     core = registry().by_hash(submission.questionnaire_hash)
     supplement = registry().by_hash(submission.supplement_hash) if submission.supplement_hash else None
     return score_assessment(core, values), (score_assessment(supplement, values) if supplement else None)

@@ -70,6 +70,10 @@ function offer(form, key, draft) {
   callout.focus();
   restore.addEventListener("click", () => {
     fill(form, draft.data);
+    // A restored note shows: open the folded "Add a note" around any note that has text.
+    for (const note of form.querySelectorAll("details textarea")) {
+      if (note.value) note.closest("details").open = true;
+    }
     callout.remove();
     form.querySelector("input, textarea")?.focus();
   });

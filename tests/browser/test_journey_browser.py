@@ -38,6 +38,11 @@ class DomainSpec:
     questions: tuple[QuestionSpec, ...]
 
 
+def _shown(text: str) -> str:
+    """A question's text as the page shows it: one line, a glossary term [[X]] as plain X."""
+    return " ".join(re.sub(r"\[\[([^\[\]]+)\]\]", r"\1", text).split())
+
+
 @cache
 def core_domains() -> tuple[DomainSpec, ...]:
     raw = yaml.safe_load((ROOT / "questionnaires" / "neighbourhood-readiness.yaml").read_text())
@@ -45,7 +50,7 @@ def core_domains() -> tuple[DomainSpec, ...]:
         DomainSpec(
             title=d["title"],
             weight=d.get("weight", 1),
-            questions=tuple(QuestionSpec(" ".join(q["text"].split()), q.get("weight", 1)) for q in d["questions"]),
+            questions=tuple(QuestionSpec(_shown(q["text"]), q.get("weight", 1)) for q in d["questions"]),
         )
         for d in raw["domains"]
     )
@@ -80,6 +85,13 @@ def open_assessment(page: Page) -> None:
 def questions_on(page: Page):
     """Each question is a <section> named by its heading, so a region."""
     return page.get_by_role("main").get_by_role("region")
+
+
+def note_of(question):
+    """A question's note box, unfolding "Add a note" first as a person would (it is folded away until wanted)."""
+    if not question.locator("details.app-note").evaluate("details => details.open"):
+        question.get_by_text("Add a note").click()
+    return question.get_by_label(NOTE_LABEL)
 
 
 def choose(question, legend: str, option: str) -> None:
@@ -135,10 +147,10 @@ def test_clinical_director_completes_an_assessment_and_sees_results(page):
         )
         for q in range(len(domain.questions)):
             question = questions.nth(q)
-            choose(question, NOW, "Not sure" if (d, q) == not_sure else "Level 1")
-            choose(question, TARGET, "Level 3")
+            choose(question, NOW, "Not sure" if (d, q) == not_sure else "Early steps")
+            choose(question, TARGET, "In place")
             if (d, q) == with_note:
-                question.get_by_label(NOTE_LABEL).fill(note)
+                note_of(question).fill(note)
         if d == 0:
             screenshot(page, "domain-page")
         page.get_by_role("button", name="Save and continue").click()
@@ -162,13 +174,13 @@ def test_clinical_director_completes_an_assessment_and_sees_results(page):
     expect(rows).to_have_count(sum(len(d.questions) for d in domains))
     expect(page.get_by_role("link", name=re.compile(r"^Change"))).to_have_count(rows.count())
     expect(page.get_by_text("Not answered")).to_have_count(0)
-    expect(rows.filter(has_text="Now: Level 1 –")).to_have_count(rows.count() - 1)
-    expect(rows.filter(has_text="In six months: Level 3 –")).to_have_count(rows.count())
+    expect(rows.filter(has_text="Now: Early steps –")).to_have_count(rows.count() - 1)
+    expect(rows.filter(has_text="In six months: In place –")).to_have_count(rows.count())
     unsure_row = rows.filter(has_text=domains[not_sure[0]].questions[not_sure[1]].text)
     expect(unsure_row).to_contain_text("Now: Not sure")
-    expect(unsure_row).to_contain_text("In six months: Level 3")
+    expect(unsure_row).to_contain_text("In six months: In place")
     noted_row = rows.filter(has_text=domains[with_note[0]].questions[with_note[1]].text)
-    expect(noted_row).to_contain_text("Now: Level 1")
+    expect(noted_row).to_contain_text("Now: Early steps")
     expect(noted_row).to_contain_text(f"Note: {note}")
     page.get_by_role("button", name="Confirm and see results").click()
 
@@ -208,12 +220,12 @@ def test_target_below_current_shows_an_error_that_leads_to_the_radio(page):
 
     questions = questions_on(page)
     for q in range(1, len(domain.questions)):
-        choose(questions.nth(q), NOW, "Level 1")
-        choose(questions.nth(q), TARGET, "Level 3")
+        choose(questions.nth(q), NOW, "Early steps")
+        choose(questions.nth(q), TARGET, "In place")
     first = questions.first
-    choose(first, NOW, "Level 3")
-    choose(first, TARGET, "Level 1")
-    first.get_by_label(NOTE_LABEL).fill(note)
+    choose(first, NOW, "In place")
+    choose(first, TARGET, "Early steps")
+    note_of(first).fill(note)
     page.get_by_role("button", name="Save and continue").click()
 
     message = f"{TARGET_BELOW_CURRENT}: {domain.questions[0].text}"
@@ -228,11 +240,13 @@ def test_target_below_current_shows_an_error_that_leads_to_the_radio(page):
     screenshot(page, "domain-error")
 
     link.click()
-    expect(first.get_by_role("group", name=TARGET).get_by_role("radio", name="Level 0", exact=True)).to_be_focused()
+    target_group = first.get_by_role("group", name=TARGET)
+    expect(target_group.get_by_role("radio", name="Not in place", exact=True)).to_be_focused()
     # What the user chose and typed is still there.
     expect(first.get_by_label(NOTE_LABEL)).to_have_value(note)
-    expect(first.get_by_role("group", name=NOW).get_by_role("radio", name="Level 3", exact=True)).to_be_checked()
-    expect(first.get_by_role("group", name=TARGET).get_by_role("radio", name="Level 1", exact=True)).to_be_checked()
+    # Each "now" choice is named by its level and descriptor together; the target by the level's name.
+    expect(first.get_by_role("group", name=NOW).get_by_role("radio", name=re.compile(r"^In place – "))).to_be_checked()
+    expect(first.get_by_role("group", name=TARGET).get_by_role("radio", name="Early steps", exact=True)).to_be_checked()
 
 
 # --- 2. Accessibility -------------------------------------------------------------------------------------------
@@ -268,7 +282,7 @@ def completed_assessment(browser, live_server):
 
 def _error_state(page: Page) -> None:
     first = questions_on(page).first
-    first.get_by_role("group", name=NOW).get_by_text("Level 4", exact=True).click()
+    first.get_by_role("group", name=NOW).get_by_text("Embedded", exact=True).click()
     page.get_by_role("button", name="Save and continue").click()
     expect(page.locator(".nhsuk-error-summary")).to_be_visible()
 

@@ -15,7 +15,8 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import assert_accessible, screenshot, sign_in
+from app.questionnaires.loader import load_directory
+from tests.browser.conftest import ROOT, assert_accessible, screenshot, sign_in
 from tests.browser.test_journey_browser import answer_quickly
 
 pytestmark = pytest.mark.browser
@@ -64,7 +65,9 @@ def test_a_round_from_setting_up_to_the_pdf_pack(new_page):
     expect(cd.get_by_role("heading", level=2).filter(has_text=SUPPLEMENT)).to_be_visible()
     task_list = cd.url
     sections = cd.locator(".nhsuk-task-list__item").count()
-    assert sections == 8 + 6  # the core's eight domains and the supplement's six
+    shipped = load_directory(ROOT / "questionnaires")
+    expected = len(shipped["neighbourhood-readiness"].domains) + len(shipped["kent-medway-snh-supplement"].domains)
+    assert sections == expected  # the core's domains, then the supplement's
     with cd.expect_navigation():
         cd.locator(".nhsuk-task-list__link").first.click()
     for _ in range(sections):
@@ -131,7 +134,9 @@ def test_a_round_from_setting_up_to_the_pdf_pack(new_page):
     wide = _download(icb, "Returns, one row per PCN (CSV)").decode()
     assert "Riverside PCN" in wide.splitlines()[1] or "Riverside PCN" in wide
     long = _download(icb, "Answers, one row per answer (CSV)").decode()
-    assert long.count("Riverside PCN") > 41
+    shipped = load_directory(ROOT / "questionnaires")
+    questions = shipped["neighbourhood-readiness"].question_count + shipped["kent-medway-snh-supplement"].question_count
+    assert long.count("Riverside PCN") == questions  # one row per answer, core and supplement
     book = load_workbook(io.BytesIO(_download(icb, "Returns and answers (XLSX, two sheets)")))
     assert book.sheetnames == ["Returns", "Answers"]
     icb.get_by_role("button", name="Make a PDF pack of every submitted return").click()

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible, screenshot, sign_in
-from tests.browser.test_journey_browser import NOTE_LABEL, open_assessment, questions_on
+from tests.browser.test_journey_browser import NOTE_LABEL, note_of, open_assessment, questions_on
 
 pytestmark = pytest.mark.browser
 
@@ -25,8 +25,8 @@ def test_answers_from_a_save_that_never_arrived_are_offered_back(page):
     domain_url = page.url
     draft_ready(page)
     first = questions_on(page).first
-    first.get_by_role("group", name="Where is your PCN now?").get_by_text("Level 2", exact=True).click()
-    first.get_by_label(NOTE_LABEL).fill("Agreed at the board on Tuesday")
+    first.get_by_role("group", name="Where is your PCN now?").get_by_text("Partly in place", exact=True).click()
+    note_of(first).fill("Agreed at the board on Tuesday")
     # The connection drops as they press save: the post never reaches the server.
     page.route(re.compile(r".*/domains/leadership$"), lambda route: route.abort() if route.request.method == "POST"
                else route.continue_())  # fmt: skip
@@ -42,7 +42,8 @@ def test_answers_from_a_save_that_never_arrived_are_offered_back(page):
     expect(first.get_by_label(NOTE_LABEL)).to_have_value("")
     page.get_by_role("button", name="Restore my unsaved answers").click()
     expect(first.get_by_label(NOTE_LABEL)).to_have_value("Agreed at the board on Tuesday")
-    expect(first.get_by_role("group", name="Where is your PCN now?").get_by_label("Level 2")).to_be_checked()
+    now = first.get_by_role("group", name="Where is your PCN now?")
+    expect(now.get_by_role("radio", name=re.compile(r"^Partly in place – "))).to_be_checked()
     page.get_by_role("button", name="Save and come back later").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your assessment")
     page.goto(domain_url)
@@ -55,7 +56,7 @@ def test_signing_out_clears_drafts_and_the_back_button_shows_nothing(page):
     open_assessment(page)
     page.get_by_role("link", name="Governance", exact=True).click()
     draft_ready(page)
-    questions_on(page).first.get_by_label(NOTE_LABEL).fill("Draft on a shared computer")
+    note_of(questions_on(page).first).fill("Draft on a shared computer")
     assert page.evaluate("Object.keys(localStorage).some(k => k.startsWith('readiness-draft:'))")
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
@@ -71,7 +72,7 @@ def test_a_draft_outlives_a_lost_session_and_is_offered_after_signing_in_again(p
     page.get_by_role("link", name="Governance", exact=True).click()
     domain_url = page.url
     draft_ready(page)
-    questions_on(page).first.get_by_label(NOTE_LABEL).fill("Typed as the laptop lid closed")
+    note_of(questions_on(page).first).fill("Typed as the laptop lid closed")
     page.context.clear_cookies()  # the session is gone (as after an idle timeout or cleared cookies)
     page.goto(domain_url)
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
@@ -89,7 +90,7 @@ def test_someone_elses_drafts_go_when_another_person_signs_in_on_the_browser(pag
     open_assessment(page)
     page.get_by_role("link", name="Governance", exact=True).click()
     draft_ready(page)
-    questions_on(page).first.get_by_label(NOTE_LABEL).fill("Not for the next person")
+    note_of(questions_on(page).first).fill("Not for the next person")
     page.context.clear_cookies()
     sign_in(page, "cd3@example.org")
     assert not page.evaluate("Object.keys(localStorage).some(k => k.startsWith('readiness-draft:'))")

@@ -108,3 +108,39 @@ def test_scores_do_not_depend_on_question_order(answers, rnd):
 def test_the_band_matches_the_figure_as_shown():
     # 74.6% is shown as "75%", so it must be in the band that starts at 75.
     assert MINI.band_for(74.6).name == "Established" and MINI.band_for(74.4).name == "Developing"
+
+
+STAGES = parse_questionnaire(
+    (Path(__file__).parent.parent / "fixtures" / "questionnaires" / "pcn-maturity-2019.yaml").read_text()
+)
+
+
+def test_a_four_stage_scale_scores_its_top_stage_as_100():
+    answers = {
+        "stages-plan": AnswerValue(current=3, target=3),
+        "stages-data": AnswerValue(current=1, target=2),
+        "stages-team": AnswerValue(current=0, target=3),
+    }
+    score = score_assessment(STAGES, answers)
+    leadership, care = score.domains
+    assert leadership.now == pytest.approx(100 * (3 + 1) / (3 * 2))  # two questions of weight 1, top level 3
+    assert care.now == 0 and care.target == 100
+
+
+def test_not_applicable_is_left_out_of_the_score_not_counted_as_zero():
+    with_it = score_assessment(STAGES, {"stages-plan": AnswerValue(current=3, target=3),
+                                        "stages-data": AnswerValue(not_applicable=True)})  # fmt: skip
+    leadership = with_it.domains[0]
+    assert leadership.now == 100 and leadership.not_applicable_count == 1
+    assert with_it.top_gaps() == [] or all(q.applicable for _, q in with_it.top_gaps())
+
+
+def test_a_domain_with_every_question_not_applicable_is_left_out_of_the_overall_figure():
+    answers = {
+        "stages-plan": AnswerValue(not_applicable=True),
+        "stages-data": AnswerValue(not_applicable=True),
+        "stages-team": AnswerValue(current=3, target=3),
+    }
+    score = score_assessment(STAGES, answers)
+    assert not score.domains[0].applicable and score.domains[1].applicable
+    assert score.now == 100 and score.target == 100  # the other domain alone, not averaged with a zero

@@ -31,6 +31,7 @@ from app.models import (
 )
 from app.queries.organisations import get_organisation_by_code
 from app.queries.users import get_user_by_email
+from app.questionnaires import registry
 from app.services import rounds
 from tests.conftest import _client_for
 from tests.helpers import core
@@ -115,6 +116,9 @@ EXPECTED[(Role.ICB_LEAD, Role.ADMIN, Role.CLINICAL_DIRECTOR, Role.PCN_MEMBER)] =
     "administrator": 404,
     "signed out": "sign-in",
 }
+# The service's own settings (which questionnaires are offered): administrators only.
+EXPECTED[(Role.ADMIN,)] = {person: 403 for person in PEOPLE} | {"administrator": "ok", "signed out": "sign-in"}
+
 EXPECTED_BY_ROLES = {frozenset(rule): outcome for rule, outcome in EXPECTED.items()}
 
 # Files anyone may fetch (the design system and our CSS): their URL names a file, not anyone's object.
@@ -148,6 +152,7 @@ def riverside(request, app, cd_client):
             icb,
             lead,
             title="Matrix round",
+            core=registry().get("neighbourhood-readiness"),
             supplement=None,
             opens_on=rounds.today(),
             closes_on=rounds.today() + timedelta(days=10),

@@ -22,7 +22,8 @@ def test_questionnaires_check_reports_file_line_and_fails(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["questionnaires", "check", str(MINI), str(broken)])
     assert result.exit_code == 1
     line = broken.read_text().splitlines().index("          7: x") + 1
-    assert f"{broken}:{line}: level 7 in question 'lead-q1' is out of range: use 0 to 4" in result.output
+    message = "level 7 in question 'lead-q1' is out of range: the scale has levels 0 to 4"
+    assert f"{broken}:{line}: {message}" in result.output
     assert "problem(s) found" in result.output
 
 

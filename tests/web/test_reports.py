@@ -35,7 +35,7 @@ def test_results_show_both_charts_the_largest_gaps_and_the_next_steps(app, cd_cl
     for chart in charts:
         assert "Leadership: now 25%, target 75%" in chart.find("desc").get_text()
     text = soup.get_text(" ")
-    assert "Your largest gaps" in text and "Level 1 → level 3" in text
+    assert "Your largest gaps" in text and "Early steps → In place" in text  # the scale's own level names
     links = {a.get_text(strip=True): a["href"] for a in soup.find_all("a")}
     assert links["View the report"] == f"{completed}/report"
     assert links["Download PDF"] == f"{completed}/report.pdf"

@@ -465,7 +465,7 @@ def test_a_tampered_action_revision_is_a_conflict_not_an_error(app, cd_client):
     cd_client.post(f"{base}/check")
     links = [a["href"] for a in page(cd_client.get(f"{base}/plan")).select("a[href*='/plan/actions/']")]
     path = next(link for link in links if re.search(r"/plan/actions/\d+$", link))
-    form = {"title": "T", "owner": "O", "month": "1", "status": "done", "revision": str(10**25)}
+    form = {"title": "T", "owner": "O", "effort": "days", "month": "1", "status": "done", "revision": str(10**25)}
     assert cd_client.post(path, data=form).status_code == 409
 
 
