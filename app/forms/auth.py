@@ -24,6 +24,24 @@ def existing_password_field(label: str, missing: str) -> PasswordField:
     )
 
 
+def new_password_field(label: str, missing: str, name: str) -> PasswordField:
+    """A password being chosen: the service's length rules, and no hidden control characters."""
+    return PasswordField(
+        label,
+        description=f"At least {PASSWORD_MIN} characters. A few unrelated words make a strong password.",
+        validators=[
+            DataRequired(missing),
+            PlainText(message=HIDDEN_IN_PASSWORD),
+            Length(
+                min=PASSWORD_MIN,
+                max=PASSWORD_MAX,
+                message=f"{name} must be between {PASSWORD_MIN} and {PASSWORD_MAX} characters",
+            ),
+        ],
+        widget=NhsPasswordInput(),
+    )
+
+
 class SignInForm(FlaskForm):
     email = EmailField(
         "Email address",
@@ -41,20 +59,7 @@ class SignInForm(FlaskForm):
 
 class ChangePasswordForm(FlaskForm):
     current_password = existing_password_field("Current password", "Enter your current password")
-    new_password = PasswordField(
-        "New password",
-        description=f"At least {PASSWORD_MIN} characters. A few unrelated words make a strong password.",
-        validators=[
-            DataRequired("Enter a new password"),
-            PlainText(message=HIDDEN_IN_PASSWORD),
-            Length(
-                min=PASSWORD_MIN,
-                max=PASSWORD_MAX,
-                message=f"New password must be between {PASSWORD_MIN} and {PASSWORD_MAX} characters",
-            ),
-        ],
-        widget=NhsPasswordInput(),
-    )
+    new_password = new_password_field("New password", "Enter a new password", "New password")
     confirm_password = PasswordField(
         "Confirm new password",
         validators=[

@@ -6,7 +6,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Regexp
 
 from ..models import ROLE_LABELS, Organisation, Role
-from .auth import EMAIL_FORMAT, HIDDEN_IN_PASSWORD, PASSWORD_MAX, PASSWORD_MIN
+from .auth import EMAIL_FORMAT, new_password_field
 from .fields import ChoiceField, ChoiceRadioField, PlainText, clean_text
 from .widgets import NhsEmailInput, NhsInput, NhsPasswordInput, NhsRadios, NhsSelect
 
@@ -116,20 +116,7 @@ class RoleForm(FlaskForm):
 class SetPasswordForm(FlaskForm):
     """The rules of the account page's new password, for someone choosing their first one."""
 
-    new_password = PasswordField(
-        "Create a password",
-        description=f"At least {PASSWORD_MIN} characters. A few unrelated words make a strong password.",
-        validators=[
-            DataRequired("Enter a password"),
-            PlainText(message=HIDDEN_IN_PASSWORD),
-            Length(
-                min=PASSWORD_MIN,
-                max=PASSWORD_MAX,
-                message=f"Password must be between {PASSWORD_MIN} and {PASSWORD_MAX} characters",
-            ),
-        ],
-        widget=NhsPasswordInput(),
-    )
+    new_password = new_password_field("Create a password", "Enter a password", "Password")
     confirm_password = PasswordField(
         "Confirm password",
         validators=[DataRequired("Enter your password again"), EqualTo("new_password", "The passwords do not match")],
