@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .api import bp as api_bp
     from .assessments import bp as assessments_bp
+    from .benchmarks import bp as benchmarks_bp
     from .jobs import init_app as init_jobs
     from .main import bp as main_bp
     from .orgs import bp as orgs_bp
@@ -56,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_jobs(app)  # the job queue (Huey) and its pages at /jobs/
     app.register_blueprint(rounds_bp)
     app.register_blueprint(orgs_bp)  # sub-ICB locations, PCNs and the roster import at /organisations
+    app.register_blueprint(benchmarks_bp)  # benchmarks of rounds for ICB leads and LMC officers
     app.register_blueprint(api_bp)  # the read-only JSON API at /api/v1 (personal tokens) and its guide at /api
 
     from .cli import register

@@ -11,6 +11,7 @@ from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLo
 from markupsafe import Markup
 
 from .config import PROJECT_ROOT
+from .services import peer_charts
 
 ALLOWED_TAGS = {"p", "a", "ul", "ol", "li", "strong", "em", "br", "code"}
 # Times are stored in UTC and shown as the clock on the wall in England: GMT in winter, BST in summer.
@@ -92,3 +93,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["uk_date"] = uk_date
     app.jinja_env.filters["uk_time"] = uk_time
     app.jinja_env.globals["level_label"] = level_label
+    app.jinja_env.globals["peer_charts"] = peer_charts  # the peer comparison chart and its wording

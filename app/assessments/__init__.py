@@ -14,7 +14,7 @@ from ..models import ReturnRound
 from ..queries.assessments import get_assessment_for, in_progress_assessment
 from ..questionnaires import registry
 from ..services import assessments as service
-from ..services import charts, offers, rounds
+from ..services import benchmarks, charts, offers, progress, rounds
 from ..services.permissions import can_start_assessment
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
@@ -45,7 +45,13 @@ def start():
         flash(form.questionnaire.errors[0])
         return redirect(url_for("main.home"))
     questionnaire = registry().get(form.questionnaire.data)
-    assessment = service.start_assessment(current_user.organisation, current_user, questionnaire)
+    previous = service.previous_for(current_user.organisation_id, questionnaire)
+    assessment = service.start_assessment(current_user.organisation, current_user, questionnaire, previous=previous)
+    if previous is not None:
+        flash(
+            "Your answers from your last assessment are filled in. Check each section: saving a section confirms "
+            "its answers."
+        )
     return redirect(url_for(".task_list", assessment_id=assessment.id))
 
 
@@ -118,6 +124,8 @@ def domain_page(assessment_id: int, domain_id: str):
                 domain, questionnaire.scale, data=DomainForm.data_for(domain, values, state.revision)
             )
 
+    previous = service.previous_assessment(assessment)
+    previous_values = service.answer_values(previous) if previous is not None else None
     return render_template(
         "assessments/domain.html",
         assessment=assessment,
@@ -128,6 +136,9 @@ def domain_page(assessment_id: int, domain_id: str):
         restored=restored,
         submitted=submitted,
         position=[d.id for d in questionnaire.domains].index(domain.id) + 1,
+        carried=service.carried_over_ids(assessment),
+        previous=previous_values,
+        new_questions=service.new_question_ids(assessment) if previous_values is not None else set(),
     ), (409 if conflict or submitted else 200)
 
 
@@ -141,7 +152,11 @@ def check_answers(assessment_id: int):
         if incomplete:
             flash("Complete every domain before you confirm your answers.")
             return redirect(url_for(".check_answers", assessment_id=assessment.id))
-        service.complete_assessment(assessment)
+        try:
+            service.complete_assessment(assessment)
+        except service.CarriedOverAnswers as waiting:
+            flash(str(waiting))
+            return redirect(url_for(".check_answers", assessment_id=assessment.id))
         return redirect(url_for(".results", assessment_id=assessment.id))
     return render_template(
         "assessments/check.html",
@@ -172,4 +187,7 @@ def results(assessment_id: int):
         round=round_,
         radar_chart=charts.radar_chart(score),
         gap_chart=charts.gap_chart(score),
+        peers=benchmarks.peer_comparison(service.core_questionnaire(assessment), assessment.pcn),
+        own_scores=score,
+        progress=progress.progress_of(assessment),
     )

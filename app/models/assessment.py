@@ -79,6 +79,8 @@ class Assessment(Base):
     # Set while a submission of this assessment stands: its answers are then the ICB's record and stay as they
     # are until the ICB reopens the return. The plan stays the PCN's to work on.
     submitted_at: Mapped[datetime | None]
+    # A reassessment: the assessment this one was prefilled from.
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("assessment.id"))
 
     pcn: Mapped[Organisation] = relationship(lazy="joined")
     started_by: Mapped[User] = relationship()
@@ -110,6 +112,8 @@ class Answer(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     # "Not applicable or not in place locally yet": no levels, and left out of the score.
     not_applicable: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    # Prefilled from the previous assessment and not yet confirmed or changed by the PCN.
+    carried_over: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 

@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import Column, ForeignKey, String, Table, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base
@@ -39,6 +39,8 @@ class Organisation(Base):
     area_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
 
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    # A PCN's clinical director may let the PCN be named to its LMC in benchmarks (off by default: a letter).
+    named_to_lmc: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
     area: Mapped["Organisation | None"] = relationship(remote_side=[id], foreign_keys=[area_id])
     parent: Mapped["Organisation | None"] = relationship(remote_side=[id], foreign_keys=[parent_id])

@@ -52,6 +52,8 @@ class PlanAction(Base):
     # Who the PCN works with on it (the ICB, the LMC, the community provider…), and the effort: days, weeks or months.
     partner: Mapped[str] = mapped_column(String(120), default="", server_default="")
     effort: Mapped[str | None] = mapped_column(String(10))
+    # Carried over from the previous assessment's plan, keeping its owner and notes.
+    carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("plan_action.id", ondelete="SET NULL"))
     month: Mapped[int | None] = mapped_column(SmallInteger)
     status: Mapped[str] = mapped_column(String(12), default=ActionStatus.NOT_STARTED)
     note: Mapped[str] = mapped_column(Text, default="")

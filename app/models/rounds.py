@@ -41,12 +41,19 @@ class RoundPcn(Base):
     """A PCN in a round's scope, with when it was last reminded."""
 
     __tablename__ = "round_pcn"
-    __table_args__ = (UniqueConstraint("round_id", "pcn_id"),)
+    # A letter is one PCN's in its round: two views drawing letters at once cannot give two PCNs the same one.
+    __table_args__ = (
+        UniqueConstraint("round_id", "pcn_id"),
+        UniqueConstraint("round_id", "letter", name="uq_round_pcn_letter"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("return_round.id", ondelete="CASCADE"), index=True)
     pcn_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     last_reminded_at: Mapped[datetime | None]
+    # The PCN's letter in this round's benchmarks (A, B, … AA): drawn at random across the whole scope the first
+    # time the round is benchmarked, and never changed, so letters are stable and say nothing about the PCN.
+    letter: Mapped[str | None] = mapped_column(String(4))
 
     round: Mapped[ReturnRound] = relationship(back_populates="scope")
     pcn: Mapped[Organisation] = relationship()

@@ -2,6 +2,7 @@
 
 - /people and /people/invite: an ICB lead for its area, an administrator for every organisation.
 - /pcn/members: a PCN's team (clinical directors manage it; other members see it); invite, change role, deactivate.
+- /pcn/settings: whether the PCN is named to its LMC in benchmarks (its clinical directors choose; members see it).
 - /invitations/<id>/withdraw: whoever could have sent the invitation.
 - /invitations/accept/<token>: the emailed link (public), in a blueprint of its own so that its throttling and
   timed-out pages are its own. The token is never logged: security events there carry a path without it.
@@ -19,6 +20,7 @@ from ..access import PCN_ROLES, public, roles
 from ..auth import _begin_session as begin_session  # the same fresh session and CSRF token as signing in
 from ..auth import restored_input
 from ..extensions import db, limiter
+from ..forms.pcn_settings import BenchmarkNamingForm
 from ..forms.people import InviteForm, MemberInviteForm, RoleForm, SetPasswordForm
 from ..forms.simple import ConfirmForm
 from ..models import ROLE_LABELS, Organisation, OrgKind, Role, User
@@ -179,6 +181,42 @@ def members():
         confirm=ConfirmForm(),
         days=invitations.expiry_days(),
     )
+
+
+@bp.route("/pcn/settings", methods=["GET", "POST"])
+@roles(*PCN_ROLES)
+def settings():
+    """The PCN's own settings, only ever the signed-in user's PCN: whether its LMC sees its name in benchmarks."""
+    pcn = current_user.organisation
+    may_change = people.can_change_benchmark_naming(current_user, pcn)
+    if request.method == "POST" and not may_change:
+        abort(403)
+    form = (
+        BenchmarkNamingForm()
+        if request.method == "POST"
+        else BenchmarkNamingForm(data={"named_to_lmc": pcn.named_to_lmc})
+    )
+    if form.validate_on_submit():
+        named = bool(form.named_to_lmc.data)
+        if people.set_benchmark_naming(current_user, pcn, named):
+            db.session.commit()
+            flash(
+                f"{pcn.name} is now named to your LMC in benchmarks."
+                if named
+                else f"Your LMC now sees {pcn.name} only as a letter in benchmarks."
+            )
+        else:
+            flash("Nothing was changed: that was already your PCN's choice.")
+        return redirect(url_for(".settings"))
+    if form.errors:
+        form.named_to_lmc.data = pcn.named_to_lmc  # show the choice as it stands, with the message
+    return render_template(
+        "people/settings.html",
+        pcn=pcn,
+        form=form,
+        may_change=may_change,
+        directors=[u for u in people_queries.users_in([pcn.id]) if u.active and u.role == Role.CLINICAL_DIRECTOR],
+    ), 400 if form.errors else 200
 
 
 @bp.route("/pcn/members/invite", methods=["GET", "POST"])

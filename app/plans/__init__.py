@@ -69,7 +69,31 @@ def plan(assessment_id: int):
         effort_days=EFFORT_DAYS,
         confirm=ConfirmForm(),
         tag_classes=STATUS_TAG_CLASSES,
+        carryable=len(plans.carryable_actions(assessment, assessment_service.previous_assessment(assessment))),
+        reassessment=assessment.previous_id is not None,
     )
+
+
+@bp.route("/<int:assessment_id>/plan/carry", methods=["POST"])
+@roles(*PCN_ROLES)
+def carry_actions(assessment_id: int):
+    """Bring the open actions of the previous assessment's plan into this one, once."""
+    assessment, early = _plan_assessment(assessment_id)
+    if early:
+        return early
+    previous = assessment_service.previous_assessment(assessment)
+    if previous is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    added = plans.carry_open_actions(
+        assessment, previous, assessment_service.questionnaire_for(assessment), current_user
+    )
+    if added:
+        flash(f"{plural(added, 'open action')} from your last plan {'is' if added == 1 else 'are'} now in this plan.")
+    else:
+        flash("There are no open actions left to bring in: they are already in this plan.")
+    return redirect(url_for(".plan", assessment_id=assessment.id))
 
 
 @bp.route("/<int:assessment_id>/plan/regenerate", methods=["POST"])

@@ -8,12 +8,25 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Answer, Assessment, AssessmentStatus, DomainProgress, DomainStatus, Organisation, User
 from ..models.base import as_utc, utcnow
-from ..queries.assessments import in_progress_assessment
+from ..queries.assessments import in_progress_assessment, list_assessments
 from ..questionnaires import Domain, Questionnaire, registry
 from . import plans
 from .scoring import AnswerValue, AssessmentScore, score_assessment
 
 TARGET_BELOW_CURRENT = "Your six-month target cannot be below where your PCN is now"
+CARRIED_OVER = "Confirm or change the answers carried over from your last assessment first"
+
+
+class CarriedOverAnswers(ValueError):
+    """Some answers are still as carried over from the last assessment: the PCN has not confirmed them."""
+
+    def __init__(self, sections: list[str]):
+        self.sections = sections
+        super().__init__(carried_over_message(sections))
+
+
+def carried_over_message(sections: list[str]) -> str:
+    return f"{CARRIED_OVER}: {', '.join(sections)}."
 
 
 class StaleRevision(Exception):
@@ -115,13 +128,24 @@ def section_of(assessment: Assessment, domain_id: str) -> str:
     return "supplement" if supplement is not None and supplement.domain(domain_id) else "core"
 
 
+def previous_for(pcn_id: int, questionnaire: Questionnaire) -> Assessment | None:
+    """The assessment a new one starts from: the PCN's latest, when it is complete (or submitted) and on the same
+    questionnaire (any version). Another maturity model starts empty."""
+    latest = next(iter(list_assessments(pcn_id)), None)
+    return latest if latest and latest.is_completed and latest.questionnaire_key == questionnaire.id else None
+
+
 def start_assessment(
     pcn: Organisation,
     user: User,
     questionnaire: Questionnaire,
     supplement: Questionnaire | None = None,
     round_id: int | None = None,
+    previous: Assessment | None = None,
 ) -> Assessment:
+    """Start an assessment. With `previous` (a completed assessment of the same PCN), it is a reassessment:
+    every answer to a question this questionnaire still has (by question id) is copied, marked as carried over
+    until the PCN saves the page it is on."""
     registry().pin(questionnaire)
     if supplement is not None:
         registry().pin(supplement)
@@ -134,8 +158,37 @@ def start_assessment(
         supplement_hash=supplement.content_hash if supplement else None,
         round_id=round_id,
         started_by_id=user.id,
+        previous_id=previous.id if previous is not None else None,
     )
-    assessment.domains = [DomainProgress(domain_id=d.id) for d in combine(questionnaire, supplement).domains]
+    combined = combine(questionnaire, supplement)
+    carried_domains: set[str] = set()
+    if previous is not None:
+        domain_of = {q.id: d.id for d in combined.domains for q in d.questions}
+        for old in previous.answers:
+            if old.question_id not in domain_of:
+                continue  # not in this version of the questionnaire
+            assessment.answers.append(
+                Answer(
+                    domain_id=domain_of[old.question_id],
+                    question_id=old.question_id,
+                    current=old.current,
+                    current_unsure=old.current_unsure,
+                    target=old.target,
+                    target_unsure=old.target_unsure,
+                    not_applicable=old.not_applicable,
+                    note=old.note,
+                    carried_over=True,
+                    updated_by_id=user.id,
+                )
+            )
+            carried_domains.add(domain_of[old.question_id])
+    assessment.domains = [
+        DomainProgress(
+            domain_id=d.id,
+            status=DomainStatus.IN_PROGRESS if d.id in carried_domains else DomainStatus.NOT_STARTED,
+        )
+        for d in combined.domains
+    ]
     db.session.add(assessment)
     try:
         db.session.commit()
@@ -147,6 +200,30 @@ def start_assessment(
             raise
         return existing
     return assessment
+
+
+def previous_assessment(assessment: Assessment) -> Assessment | None:
+    return db.session.get(Assessment, assessment.previous_id) if assessment.previous_id else None
+
+
+def carried_over_ids(assessment: Assessment) -> set[str]:
+    """Questions whose answers are still as carried over from the last assessment."""
+    return {a.question_id for a in assessment.answers if a.carried_over}
+
+
+def carried_over_sections(assessment: Assessment) -> list[str]:
+    """The titles of the sections that still hold carried-over answers, in questionnaire order."""
+    carried = {a.domain_id for a in assessment.answers if a.carried_over}
+    return [d.title for d in questionnaire_for(assessment).domains if d.id in carried]
+
+
+def new_question_ids(assessment: Assessment) -> set[str]:
+    """For a reassessment: the questions this version asks that the previous assessment's version did not."""
+    previous = previous_assessment(assessment)
+    if previous is None:
+        return set()
+    before = set(questionnaire_for(previous).questions_by_id)
+    return set(questionnaire_for(assessment).questions_by_id) - before
 
 
 def answer_values(assessment: Assessment) -> dict[str, AnswerValue]:
@@ -215,6 +292,7 @@ def save_domain(
         answer.target, answer.target_unsure = value.target, value.target_unsure
         answer.not_applicable = value.not_applicable
         answer.note = value.note
+        answer.carried_over = False  # saving the page confirms what was carried over, changed or not
         answer.updated_by_id = user.id
     if changed:  # saving a page unchanged leaves the plan up to date
         assessment.answers_updated_at = utcnow()
@@ -235,6 +313,8 @@ def complete_assessment(assessment: Assessment) -> None:
     """Confirm the answers and build the first action plan from them."""
     if not all_domains_completed(assessment):
         raise ValueError("every domain must be completed first")
+    if carried := carried_over_sections(assessment):
+        raise CarriedOverAnswers(carried)
     if assessment.status != AssessmentStatus.COMPLETED:
         assessment.status = AssessmentStatus.COMPLETED
         assessment.completed_at = utcnow()

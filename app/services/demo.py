@@ -1,4 +1,10 @@
-"""Demonstration data: a Demo ICB, its LMC, six PCNs, a second ICB and accounts for every role; never production."""
+"""Demonstration data: a Demo ICB, its LMC, thirteen PCNs, a second ICB and accounts for every role; never production.
+
+The first six PCNs carry the states the tests and the README's walkthrough rely on. The seven after them
+(U00010..U00016) exist so that benchmarks have at least five submitted returns to show: each has a clinical
+director account (cd10@ .. cd16@example.org) that submits its winter return, and one of them, Orchard Vale PCN,
+has chosen to be named to its LMC.
+"""
 
 from ..extensions import db
 from ..models import Organisation, OrgKind, Role, User
@@ -21,6 +27,20 @@ PCNS = [
     ("Eastgate PCN", "U00005"),
     ("Valley Villages PCN", "U00006"),
 ]
+# PCNs that submit the winter round's return when the demo rounds are loaded (app/services/demo_rounds.py).
+SUBMITTING_PCNS = [
+    ("Abbeyfields PCN", "U00010"),
+    ("Canalside PCN", "U00011"),
+    ("Westbrook PCN", "U00012"),
+    ("Orchard Vale PCN", "U00013"),
+    ("Castle Hill PCN", "U00014"),
+    ("Downs and Weald PCN", "U00015"),
+    ("Marshlands PCN", "U00016"),
+]
+PCNS += SUBMITTING_PCNS
+# The PCN whose clinical director has chosen to name it to the LMC in benchmarks (set when it is first created,
+# so a choice withdrawn later stays withdrawn).
+NAMED_TO_LMC = {"U00013"}
 # Sub-ICB locations (name, code, ICB), the one each PCN is in, and those the demo LMC covers.
 SUB_ICBS = [
     ("Demo ICB - 90A (North)", "90A", "QDM"),
@@ -34,6 +54,13 @@ PCN_SUB_ICBS = {
     "U00004": "90B",
     "U00005": "90B",
     "U00006": "90B",
+    "U00010": "90A",
+    "U00011": "90A",
+    "U00012": "90A",
+    "U00013": "90B",
+    "U00014": "90B",
+    "U00015": "90B",
+    "U00016": "90B",
     "U00007": "90C",
 }
 LMC_COVERS = ["90A", "90B"]
@@ -49,6 +76,13 @@ ACCOUNTS = [
     ("cd4@example.org", "Dr Nia Roberts", Role.CLINICAL_DIRECTOR, "U00007"),
     ("cd5@example.org", "Dr Ravi Kumar", Role.CLINICAL_DIRECTOR, "U00005"),
     ("cd6@example.org", "Dr Helen Price", Role.CLINICAL_DIRECTOR, "U00004"),
+    ("cd10@example.org", "Dr Ben Clarke", Role.CLINICAL_DIRECTOR, "U00010"),
+    ("cd11@example.org", "Dr Fatima Begum", Role.CLINICAL_DIRECTOR, "U00011"),
+    ("cd12@example.org", "Dr Owen Jenkins", Role.CLINICAL_DIRECTOR, "U00012"),
+    ("cd13@example.org", "Dr Grace Okafor", Role.CLINICAL_DIRECTOR, "U00013"),
+    ("cd14@example.org", "Dr Michael Byrne", Role.CLINICAL_DIRECTOR, "U00014"),
+    ("cd15@example.org", "Dr Sarah Whitfield", Role.CLINICAL_DIRECTOR, "U00015"),
+    ("cd16@example.org", "Dr Daniel Mensah", Role.CLINICAL_DIRECTOR, "U00016"),
 ]
 
 
@@ -62,7 +96,7 @@ def load() -> int:
         if found:
             return found
         created += 1
-        org = Organisation(name=name, kind=kind, ods_code=code, area=area)
+        org = Organisation(name=name, kind=kind, ods_code=code, area=area, named_to_lmc=code in NAMED_TO_LMC)
         db.session.add(org)
         db.session.flush()
         return org
@@ -87,11 +121,15 @@ def load() -> int:
     for code in LMC_COVERS:
         if orgs[code] not in orgs[LMC].covers:
             orgs[LMC].covers.append(orgs[code])
+    hashed = None  # the one public password, hashed once (a slow hash) and shared by the demo accounts
     for email, name, role, org_key in ACCOUNTS:
         if get_user_by_email(email):
             continue
         user = User(email=email, name=name, role=role, organisation=orgs[org_key])
-        user.set_password(PASSWORD)
+        if hashed is None:
+            user.set_password(PASSWORD)
+            hashed = user.password_hash
+        user.password_hash = hashed
         db.session.add(user)
         created += 1
     db.session.commit()

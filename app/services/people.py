@@ -10,7 +10,7 @@ browser.
 """
 
 from ..models import Invitation, Organisation, OrgKind, Role, User
-from . import permissions
+from . import audit, permissions
 
 # The roles an account in each kind of organisation can have (a sub-ICB location has no accounts of its own).
 ROLES_FOR_KIND: dict[str, tuple[Role, ...]] = {
@@ -127,3 +127,30 @@ def deactivation_refusal(actor: User, member: User, other_active_directors: int)
             "A PCN must always have one: make someone else clinical director first"
         )
     return None
+
+
+# --- A PCN's choice to be named to its LMC in benchmarks -----------------------------------------------------------
+
+
+def can_change_benchmark_naming(user: User, pcn: Organisation) -> bool:
+    """Only a clinical director of the PCN itself chooses whether its LMC sees its name; its other members see it."""
+    return user.active and is_clinical_director(user) and pcn.kind == OrgKind.PCN and user.organisation_id == pcn.id
+
+
+def set_benchmark_naming(user: User, pcn: Organisation, named: bool) -> bool:
+    """Record the clinical director's choice and audit it; False (nothing recorded) when it is unchanged.
+
+    The caller checks can_change_benchmark_naming first and commits.
+    """
+    if not can_change_benchmark_naming(user, pcn):
+        raise PermissionError("Only the PCN's clinical director can change this")
+    if pcn.named_to_lmc == named:
+        return False
+    pcn.named_to_lmc = named
+    summary = (
+        f"Named {pcn.name} to its LMC in benchmarks"
+        if named
+        else f"Withdrew {pcn.name}'s naming to its LMC in benchmarks: the LMC sees it as a letter"
+    )
+    audit.record("benchmark_naming", summary, area_id=audit.area_of(pcn), user=user)
+    return True

@@ -198,3 +198,56 @@ def set_plan_capacity(assessment: Assessment, days: int) -> None:
         raise ValueError(f"capacity must be {low} to {high} days a month")
     assessment.plan_capacity = days
     db.session.commit()
+
+
+def carryable_actions(assessment: Assessment, previous: Assessment | None) -> list[PlanAction]:
+    """The previous plan's open actions (not started or in progress, not removed) not yet carried into this plan."""
+    if previous is None:
+        return []
+    carried = {a.carried_from_id for a in assessment.actions if a.carried_from_id}
+    return [
+        a
+        for a in previous.actions
+        if not a.removed and a.status in (ActionStatus.NOT_STARTED, ActionStatus.IN_PROGRESS) and a.id not in carried
+    ]
+
+
+def carry_open_actions(assessment: Assessment, previous: Assessment, questionnaire: Questionnaire, user: User) -> int:
+    """Bring the previous plan's open actions into this plan, keeping owners, notes, status and month. An action the
+    new plan already suggests (the same step of the same question) takes on the old one's owner, notes and status
+    rather than appearing twice; any other becomes the PCN's own. Each is carried once: pressing again adds nothing.
+    Returns how many were brought in."""
+    position = len(assessment.actions)
+    added = 0
+    by_key = {a.key: a for a in assessment.actions if a.key and not a.removed}
+    for old in carryable_actions(assessment, previous):
+        twin = by_key.get(old.key) if old.key else None
+        if twin is not None and twin.carried_from_id is None:
+            twin.owner, twin.partner, twin.note = old.owner, old.partner, old.note
+            twin.status, twin.month = old.status, old.month
+            twin.carried_from_id, twin.edited, twin.updated_by_id = old.id, True, user.id
+            twin.revision += 1
+            added += 1
+            continue
+        assessment.actions.append(
+            PlanAction(
+                origin=ActionOrigin.USER,
+                domain_id=old.domain_id if old.domain_id and questionnaire.domain(old.domain_id) else None,
+                question_id=old.question_id if old.question_id in questionnaire.questions_by_id else None,
+                title=old.title,
+                description=old.description,
+                owner=old.owner,
+                partner=old.partner,
+                effort=old.effort,
+                note=old.note,
+                status=old.status,
+                month=old.month,
+                carried_from_id=old.id,
+                position=position + added,
+                edited=True,
+                updated_by_id=user.id,
+            )
+        )
+        added += 1
+    db.session.commit()
+    return added

@@ -9,6 +9,7 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import replace as dataclass_replace
 from datetime import datetime
 from pathlib import Path
 
@@ -20,10 +21,11 @@ from ..models import Assessment, PlanAction, User
 from ..questionnaires import Question, Questionnaire, Scale
 from ..questionnaires.schema import EFFORT_LABELS
 from ..templating import UK, in_uk, render_markdown, uk_date
-from . import charts
+from . import benchmarks, charts
 from .assessments import answer_values, core_questionnaire, questionnaire_for, supplement_questionnaire
 from .planning import MONTHS
 from .plans import by_month, progress_counts, visible_actions
+from .progress import progress_of
 from .scoring import AnswerValue, AssessmentScore, DomainScore, QuestionScore, score_assessment
 
 STATIC_DIR = PROJECT_ROOT / "app" / "static"
@@ -102,11 +104,16 @@ class Report:
     glossary: list[tuple[str, str]] | None = None  # the terms the answered questions use, with their definitions
     core_bands: tuple = ()
     question_count: int = 0
+    peers: tuple = ()  # benchmarks.PeerGroup: the PCN's ICB, then England, on this questionnaire content
+    # Plan against delivery and the trend (progress.Progress), for a reassessment; None for a first assessment.
+    # (Named `delivery` because `progress` above already holds the plan's action counts.)
+    delivery: object = None
 
 
 def report_context(assessment: Assessment) -> Report:
     """Everything the report shows, worked out here so the template only lays it out."""
-    return build_report(assessment, answer_values(assessment), visible_actions(assessment))
+    report = build_report(assessment, answer_values(assessment), visible_actions(assessment))
+    return dataclass_replace(report, delivery=progress_of(assessment))
 
 
 def build_report(
@@ -161,6 +168,7 @@ def build_report(
         glossary=_glossary(questionnaire),
         core_bands=core.bands,
         question_count=core.question_count,
+        peers=tuple(benchmarks.peer_comparison(core, pcn)),
     )
 
 

@@ -301,7 +301,8 @@ def start_return(round_: ReturnRound, pcn: Organisation, user: User) -> Assessme
             draft.domains.extend(DomainProgress(domain_id=d.id) for d in supplement.domains if d.id not in have)
         db.session.commit()
         return draft
-    return assessments.start_assessment(pcn, user, core, supplement, round_id=round_.id)
+    previous = assessments.previous_for(pcn.id, core)  # a six-monthly return starts from the last answers
+    return assessments.start_assessment(pcn, user, core, supplement, round_id=round_.id, previous=previous)
 
 
 def can_submit(user: User, assessment: Assessment) -> bool:
@@ -321,6 +322,8 @@ def submit(assessment: Assessment, user: User, *, declared: bool) -> Submission:
         raise RoundError("This return has already been submitted.")
     if not assessment.is_completed or not assessments.all_domains_completed(assessment):
         raise RoundError("Complete every domain and confirm your answers before you submit.")
+    if carried := assessments.carried_over_sections(assessment):
+        raise RoundError(assessments.carried_over_message(carried))
     if not declared:
         raise RoundError("Confirm that these answers reflect the PCN's agreed view")
 

@@ -116,6 +116,19 @@ EXPECTED[(Role.ICB_LEAD, Role.ADMIN, Role.CLINICAL_DIRECTOR, Role.PCN_MEMBER)] =
     "administrator": 404,
     "signed out": "sign-in",
 }
+# Benchmarks of a round: its own ICB lead, and an LMC officer covering a PCN in it (the demo LMC covers Riverside's
+# sub-ICB location); another ICB's lead cannot find it; everyone else is refused.
+EXPECTED[(Role.ICB_LEAD, Role.LMC_OFFICER)] = {
+    "owner (clinical director)": 403,
+    "owner (PCN member)": 403,
+    "another PCN, same ICB": 403,
+    "a PCN in another ICB": 403,
+    "ICB lead": "ok",
+    "another ICB's lead": 404,
+    "LMC officer": "ok",
+    "administrator": 403,
+    "signed out": "sign-in",
+}
 # The service's own settings (which questionnaires are offered): administrators only.
 EXPECTED[(Role.ADMIN,)] = {person: 403 for person in PEOPLE} | {"administrator": "ok", "signed out": "sign-in"}
 
@@ -221,7 +234,7 @@ def _snapshot(app):
             )
         ) + (
             # Downloads are audited, as they should be; nothing else may be recorded.
-            db.session.scalar(select(func.count()).where(AuditEvent.action != "export")),
+            db.session.scalar(select(func.count()).where(AuditEvent.action.not_in(("export", "benchmark_export")))),
             db.session.scalar(select(func.count()).where(Invitation.withdrawn_at.is_not(None))),
             db.session.scalar(select(func.count()).where(User.active.is_(False))),
             tuple(db.session.execute(select(User.id, User.role).order_by(User.id)).all()),

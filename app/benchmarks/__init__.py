@@ -1,0 +1,230 @@
+"""Benchmarks for ICB leads and LMC officers: how the PCNs' submitted returns in a round compare, as a profile.
+
+Figures come from app/services/benchmarks.py, which applies the rules (submitted returns only, no figure from fewer
+than five PCNs, PCNs lettered to an LMC unless they chose to be named). The page and both exports show the same
+views with the same labels.
+"""
+
+import csv
+import io
+
+from flask import Blueprint, Response, abort, render_template
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ..access import roles
+from ..extensions import db
+from ..models import ReturnRound, Role, Submission
+from ..services import audit, security_log
+from ..services import benchmarks as service
+from ..services.benchmark_charts import box_plot
+from ..services.dashboard import filename
+from ..services.exports import safe_cell
+
+bp = Blueprint("benchmarks", __name__, url_prefix="/benchmarks")
+
+PURPOSE = (
+    "Benchmarks show how PCNs' readiness compares, so that support can be targeted where it is needed. They are a "
+    "profile of the area, not a measure of any PCN's performance."
+)
+LETTERS = (
+    "PCNs are shown by a letter unless their clinical director has chosen to name the PCN to its LMC. A PCN keeps "
+    "its letter for this round."
+)
+
+
+def _round(round_id: int) -> ReturnRound:
+    """The round if this user may benchmark it; 404 otherwise, so other areas' rounds cannot be probed."""
+    round_ = db.session.get(ReturnRound, round_id)
+    if round_ is None:
+        abort(404)
+    if not service.can_benchmark(current_user, round_):
+        security_log.event("object_access_denied", "refused", round_id=round_id)
+        abort(404)
+    return round_
+
+
+def _submitted_counts(round_ids: list[int]) -> dict[int, int]:
+    """How many PCNs have submitted in each round, counting only the PCNs this user's view holds."""
+    if not round_ids:
+        return {}
+    query = (
+        select(Submission.round_id, func.count(func.distinct(Submission.pcn_id)))
+        .where(Submission.round_id.in_(round_ids))
+        .group_by(Submission.round_id)
+    )
+    if current_user.role == Role.LMC_OFFICER:
+        query = query.where(Submission.pcn_id.in_(service.covered_pcn_ids(current_user.organisation)))
+    return dict(db.session.execute(query).all())
+
+
+def which_returns(view: service.RoundBenchmark) -> str:
+    q = view.questionnaire
+    return (
+        f"{view.count} PCN{'s' if view.count != 1 else ''}' submitted returns in “{view.round.title}” (each PCN's "
+        f"latest submission), on {q.title} version {q.version}."
+    )
+
+
+@bp.route("/")
+@roles(Role.ICB_LEAD, Role.LMC_OFFICER)
+def index():
+    found = service.rounds_for(current_user)
+    return render_template(
+        "benchmarks/index.html",
+        rounds=found,
+        counts=_submitted_counts([r.id for r in found]),
+        purpose=PURPOSE,
+        min_pcns=service.MIN_PCNS,
+    )
+
+
+@bp.route("/rounds/<int:round_id>")
+@roles(Role.ICB_LEAD, Role.LMC_OFFICER)
+def round_page(round_id: int):
+    round_ = _round(round_id)
+    view = service.round_benchmark(round_, current_user)
+    chart = box_plot(view.domains, view.members, view.count) if view.enough else None
+    return render_template(
+        "benchmarks/round.html",
+        round=round_,
+        view=view,
+        chart=chart,
+        which=which_returns(view),
+        purpose=PURPOSE,
+        letters=None if view.named else LETTERS,
+        min_pcns=service.MIN_PCNS,
+    )
+
+
+# Exports ------------------------------------------------------------------------------------------------------------
+
+SPREAD_HEADER = ["lowest", "lower quartile", "median", "upper quartile", "highest"]
+
+
+def _figure(value: float | None):
+    return None if value is None else round(value, 1)
+
+
+def domain_rows(view: service.RoundBenchmark) -> tuple[list[str], list[list]]:
+    header = (
+        ["Domain", "PCNs counted"]
+        + [f"Now, {h} (%)" for h in SPREAD_HEADER]
+        + [f"Six-month target, {h} (%)" for h in SPREAD_HEADER]
+    )
+    rows = []
+    for d in view.domains:
+        row = [d.title, d.count]
+        for spread in (d.now, d.target):
+            if spread is None:
+                row += [f"Fewer than {service.MIN_PCNS} PCNs: not shown"] + [None] * 4
+            else:
+                row += [_figure(v) for v in (spread.low, spread.q1, spread.median, spread.q3, spread.high)]
+        rows.append(row)
+    return header, rows
+
+
+def member_rows(view: service.RoundBenchmark) -> tuple[list[str], list[list]]:
+    header = ["PCN"]
+    for d in view.domains:
+        header += [f"{d.title}, now (%)", f"{d.title}, target (%)"]
+    rows = []
+    for m in view.members:
+        row = [m.label]
+        for d in view.domains:
+            now, target = m.scores.get(d.domain_id, (None, None))
+            row += [_figure(now), _figure(target)]
+        rows.append(row)
+    return header, rows
+
+
+def _about(view: service.RoundBenchmark) -> list[list[str]]:
+    lines = [[f"Benchmark of “{view.round.title}”"]]
+    if not view.enough:
+        return lines + [[view.small_numbers]]
+    lines.append([which_returns(view)])
+    lines.append([PURPOSE])
+    if not view.named:
+        lines.append([LETTERS])
+    return lines
+
+
+def export_csv(view: service.RoundBenchmark) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def write(row):
+        writer.writerow(["" if v is None else safe_cell(v) for v in row])
+
+    for line in _about(view):
+        write(line)
+    if view.enough:
+        for header, rows in (domain_rows(view), member_rows(view)):
+            write([])
+            write(header)
+            for row in rows:
+                write(row)
+    return buffer.getvalue()
+
+
+def export_xlsx(view: service.RoundBenchmark) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+    about = workbook.create_sheet("About")
+    for line in _about(view):
+        about.append([safe_cell(v) for v in line])
+    if view.enough:
+        for title, (header, rows) in (("Domains", domain_rows(view)), ("PCNs", member_rows(view))):
+            sheet = workbook.create_sheet(title)
+            sheet.freeze_panes = "A2"
+            cells = []
+            for text in header:
+                cell = WriteOnlyCell(sheet, value=safe_cell(text))
+                cell.font = bold
+                cells.append(cell)
+            sheet.append(cells)
+            for row in rows:
+                sheet.append([safe_cell(v) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _export(round_id: int, kind: str) -> tuple[service.RoundBenchmark, ReturnRound]:
+    round_ = _round(round_id)
+    view = service.round_benchmark(round_, current_user)
+    shown = "figures" if view.enough else "no figures: fewer than five PCNs"
+    audit.record(
+        "benchmark_export",
+        f"Downloaded the benchmark of “{round_.title}” ({kind}, {view.count} PCNs, {shown}).",
+        area_id=round_.icb_id,
+        round_id=round_.id,
+    )
+    db.session.commit()
+    return view, round_
+
+
+def _download(body, mimetype: str, name: str) -> Response:
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.route("/rounds/<int:round_id>/export.csv")
+@roles(Role.ICB_LEAD, Role.LMC_OFFICER)
+def round_csv(round_id: int):
+    view, round_ = _export(round_id, "CSV")
+    return _download(export_csv(view), "text/csv; charset=utf-8", filename(round_, "benchmark", "csv"))
+
+
+@bp.route("/rounds/<int:round_id>/export.xlsx")
+@roles(Role.ICB_LEAD, Role.LMC_OFFICER)
+def round_xlsx(round_id: int):
+    view, round_ = _export(round_id, "XLSX")
+    return _download(
+        export_xlsx(view),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename(round_, "benchmark", "xlsx"),
+    )
