@@ -1,7 +1,8 @@
-"""The read-only JSON API at /api/v1 for ICB analysts (Power BI, Excel, their own dashboards).
+"""The read-only JSON API at /api/v1 for ICB analysts and LMC officers (Power BI, Excel, their own dashboards).
 
-It serves exactly what the ICB's round pages show to the same person, through the same services: the round list,
-the dashboard's rows (status, dates, scores; never anything of a draft) and a submitted return. Requests carry a
+It serves exactly what the pages show to the same person, through the same services: to an ICB lead, the round
+list, the dashboard's rows (status, dates, scores; never anything of a draft), a submitted return and benchmarks;
+to an LMC officer, benchmarks only, with PCNs lettered as on the benchmark pages. Requests carry a
 personal token (`Authorization: Bearer ...`) made on the account page; no session cookie is read or set, and every
 route is GET-only, so there is nothing for CSRF to protect. Errors are application/problem+json.
 """
@@ -23,7 +24,8 @@ from . import spec
 
 bp = Blueprint("api", __name__)
 PREFIX = "/api/v1"
-API_RULE = ("api token", Role.ICB_LEAD)
+ICB_ONLY = (Role.ICB_LEAD,)
+BENCHMARK_READERS = (Role.ICB_LEAD, Role.LMC_OFFICER)
 PROBLEM = "application/problem+json"
 
 TITLES = {
@@ -38,7 +40,7 @@ TITLES = {
 DETAILS = {
     400: "The request could not be understood. Check the address and its query parameters.",
     401: "Send a valid API token in the Authorization header, as: Authorization: Bearer <your token>.",
-    403: "Your account cannot use the API. Only ICB primary care leads can.",
+    403: "Your account cannot use the API. Only ICB primary care leads and LMC officers can.",
     404: "There is nothing at this address that your token can see.",
     405: "The API only reads: use GET.",
     429: "Too many requests with this token. Wait a minute, then try again.",
@@ -100,8 +102,17 @@ def _token_key() -> str:
     return "api-token:" + hashlib.sha256((request.headers.get("Authorization") or "").encode()).hexdigest()
 
 
-def token_view(view: Callable) -> Callable:
-    """A GET route for an ICB lead's API token: authenticated, rate limited per token, its answers problem+json."""
+NOT_FOR_ROLE = (
+    "Your account cannot read this. ICB primary care leads can read rounds and returns; LMC officers can read "
+    "benchmarks only, at /api/v1/benchmarks."
+)
+
+
+def token_view(view: Callable | None = None, *, roles: tuple[Role, ...] = ICB_ONLY) -> Callable:
+    """A GET route for an API token of one of these roles: authenticated, rate limited per token, its answers
+    problem+json. A token of another role that may hold tokens gets 403."""
+    if view is None:
+        return lambda v: token_view(v, roles=roles)
     limited = limiter.limit(
         lambda: current_app.config["API_RATE_LIMIT"], key_func=_token_key, scope="api-token", methods=["GET"]
     )(view)
@@ -115,10 +126,13 @@ def token_view(view: Callable) -> Callable:
         if check.problem:
             security_log.event("api", "refused", user=check.user, reason=check.problem)
             return problem(403)
+        if check.user.role not in roles:
+            security_log.event("api", "refused", user=check.user, reason="not for this role")
+            return problem(403, NOT_FOR_ROLE)
         g.api_user = check.user
         return limited(**kwargs)
 
-    wrapped.access_rule = API_RULE
+    wrapped.access_rule = ("api token", *roles)
     return wrapped
 
 
@@ -159,4 +173,4 @@ def openapi():
 
 # --- Data ----------------------------------------------------------------------------------------------------------
 
-from . import views  # noqa: E402,F401  (the data routes, registered on bp)
+from . import benchmarks, views  # noqa: E402,F401  (the data routes, registered on bp)

@@ -10,13 +10,15 @@ from flask import Flask
 
 TITLE = "PCN Neighbourhood Readiness API"
 VERSION = "1.0.0"
-DESCRIPTION = """Read-only access to an ICB's readiness return rounds, for Power BI, Excel and analysts' own tools.
+DESCRIPTION = """Read-only access to readiness return rounds and benchmarks, for Power BI, Excel and analysts' tools.
 
-**Who may use it.** ICB primary care leads only, for now: they make personal API tokens on their account page
-and see through the API exactly what the round pages show them: their own ICB's rounds, each PCN's status, and
-submitted returns. Drafts are never served. PCN roles are refused (their drafts are theirs alone and the pages
-already show them everything of their own); LMC officers and administrators are refused until benchmarking gives
-them something to read.
+**Who may use it.** ICB primary care leads and LMC officers make personal API tokens on their account page and
+see through the API exactly what the pages show them. An ICB lead reads its own ICB's rounds, each PCN's status,
+submitted returns and the rounds' benchmarks, with PCNs named. An LMC officer reads benchmarks only
+(`/api/v1/benchmarks`): the rounds that include PCNs it represents, each PCN shown by its letter in the round
+unless its clinical director chose to name it to the LMC; every other endpoint refuses an LMC token with 403.
+Drafts are never served, and no figure is given for fewer than five PCNs. PCN roles are refused (their drafts are
+theirs alone and the pages already show them everything of their own), and so are administrators.
 
 **Tokens.** Send `Authorization: Bearer <token>`. Tokens expire after 30, 90 or 365 days and can be revoked at
 any time; a revoked or expired token, or one whose account is deactivated, gets 401. Use is audited (at most one
@@ -179,6 +181,170 @@ SCHEMAS: dict[str, dict] = {
         "required": ["id", "round_id", "pcn", "submitted_at", "overall", "domains", "plan"],
     },
     "OpenApiDocument": {"type": "object"},
+    "Questionnaire": {
+        "type": "object",
+        "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "version": {"type": "string"}},
+        "required": ["id", "title", "version"],
+    },
+    "BenchmarkRound": {
+        "type": "object",
+        "description": "A round this token's user may benchmark.",
+        "properties": {
+            "id": {"type": "integer"},
+            "title": {"type": "string"},
+            "icb": {"type": "string", "description": "The name of the ICB that runs the round."},
+            "opens_on": {"type": "string", "format": "date"},
+            "closes_on": {"type": "string", "format": "date"},
+            "questionnaire": {"$ref": "#/components/schemas/Questionnaire"},
+            "returns_counted": {
+                "type": "integer",
+                "description": "PCNs with a submitted return in the round, counting only the PCNs in your view "
+                "(for an LMC, those it represents).",
+            },
+            "links": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+        "required": ["id", "title", "icb", "opens_on", "closes_on", "questionnaire", "returns_counted", "links"],
+    },
+    "BenchmarkList": {
+        "type": "object",
+        "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/BenchmarkRound"}}},
+        "required": ["items"],
+    },
+    "Spread": {
+        "type": ["object", "null"],
+        "description": "Lowest, lower quartile, median, upper quartile and highest, in per cent; null when fewer "
+        "than five PCNs have a figure for the domain.",
+        "properties": {
+            "low": {"type": "number"},
+            "q1": {"type": "number"},
+            "median": {"type": "number"},
+            "q3": {"type": "number"},
+            "high": {"type": "number"},
+        },
+        "required": ["low", "q1", "median", "q3", "high"],
+    },
+    "BenchmarkDomain": {
+        "type": "object",
+        "properties": {
+            "domain_id": {"type": "string"},
+            "title": {"type": "string"},
+            "count": {
+                "type": ["integer", "null"],
+                "description": "PCNs with a figure for this domain; null when one to four (too few to show).",
+            },
+            "now": {"$ref": "#/components/schemas/Spread"},
+            "target": {"$ref": "#/components/schemas/Spread"},
+            "note": {"type": ["string", "null"], "description": "Why there are no figures, when there are none."},
+        },
+        "required": ["domain_id", "title", "count", "now", "target", "note"],
+    },
+    "BenchmarkPcn": {
+        "type": "object",
+        "description": 'A PCN by name, or by its letter in the round ("PCN X") when it may not be named to you.',
+        "properties": {
+            "label": {"type": "string"},
+            "named": {"type": "boolean"},
+            "domains": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"domain_id": {"type": "string"}, "now": NUMBER_OR_NULL, "target": NUMBER_OR_NULL},
+                    "required": ["domain_id", "now", "target"],
+                },
+            },
+        },
+        "required": ["label", "named", "domains"],
+    },
+    "SmallCount": {
+        "type": "object",
+        "description": "How many PCNs: `count` is null for one to four (a count that small could point to a "
+        'PCN); `text` always says it, as "7 of 12" or "fewer than 5 of 12".',
+        "properties": {"count": {"type": ["integer", "null"]}, "of": {"type": "integer"}, "text": {"type": "string"}},
+        "required": ["count", "of", "text"],
+    },
+    "WeakQuestion": {
+        "type": "object",
+        "properties": {
+            "question_id": {"type": "string"},
+            "question": {"type": "string"},
+            "domain": {"type": "string"},
+            "pcns_counted": {"type": "integer"},
+            "average_now": {"type": "number", "description": "The average level now, in per cent of the top level."},
+            "lowest_two_levels": {
+                "type": "object",
+                "description": "PCNs at the lowest two levels now: `share` (per cent) is null for one to four.",
+                "properties": {"share": NUMBER_OR_NULL, "text": {"type": "string"}},
+                "required": ["share", "text"],
+            },
+        },
+        "required": ["question_id", "question", "domain", "pcns_counted", "average_now", "lowest_two_levels"],
+    },
+    "NotSureQuestion": {
+        "type": "object",
+        "properties": {
+            "question_id": {"type": "string"},
+            "question": {"type": "string"},
+            "domain": {"type": "string"},
+            "not_sure": {"$ref": "#/components/schemas/SmallCount"},
+        },
+        "required": ["question_id", "question", "domain", "not_sure"],
+    },
+    "CommonAction": {
+        "type": "object",
+        "properties": {
+            "action": {"type": "string"},
+            "domain": {"type": "string"},
+            "planned_by": {"$ref": "#/components/schemas/SmallCount"},
+        },
+        "required": ["action", "domain", "planned_by"],
+    },
+    "RoundBenchmark": {
+        "type": "object",
+        "description": "A round's benchmark exactly as the benchmark page shows it to the same person. When fewer "
+        "than five PCNs have submitted returns in your view, `enough` is false, `small_numbers` says why, and "
+        "there are no figures at all (no `domains`, `pcns`, `weakest`, `not_sure` or `common_actions`).",
+        "properties": {
+            "round": {
+                "type": "object",
+                "properties": {"id": {"type": "integer"}, "title": {"type": "string"}, "icb": {"type": "string"}},
+                "required": ["id", "title", "icb"],
+            },
+            "returns": {
+                "type": "object",
+                "description": "Which returns the figures come from: each PCN's latest submission in the round.",
+                "properties": {
+                    "count": {"type": "integer"},
+                    "round": {"type": "string"},
+                    "questionnaire": {"$ref": "#/components/schemas/Questionnaire"},
+                    "text": {"type": "string"},
+                },
+                "required": ["count", "round", "questionnaire", "text"],
+            },
+            "enough": {"type": "boolean"},
+            "minimum_pcns": {"type": "integer"},
+            "named": {"type": "boolean", "description": "True when every PCN is named (an ICB lead's view)."},
+            "purpose": {"type": "string"},
+            "letters": {"type": ["string", "null"], "description": "How lettered PCNs are shown, when they are."},
+            "small_numbers": {"type": ["string", "null"], "description": "Why there are no figures, when not enough."},
+            "domains": {"type": "array", "items": {"$ref": "#/components/schemas/BenchmarkDomain"}},
+            "pcns": {"type": "array", "items": {"$ref": "#/components/schemas/BenchmarkPcn"}},
+            "weakest": {"type": "array", "items": {"$ref": "#/components/schemas/WeakQuestion"}},
+            "not_sure": {"type": "array", "items": {"$ref": "#/components/schemas/NotSureQuestion"}},
+            "common_actions": {"type": "array", "items": {"$ref": "#/components/schemas/CommonAction"}},
+            "links": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+        "required": [
+            "round",
+            "returns",
+            "enough",
+            "minimum_pcns",
+            "named",
+            "purpose",
+            "letters",
+            "small_numbers",
+            "links",
+        ],
+    },
 }
 
 
@@ -215,6 +381,9 @@ def _problem(description: str) -> dict:
     }
 
 
+WHO = {"icb_lead": "ICB primary care leads", "lmc_officer": "LMC officers"}
+
+
 def api_rules(app: Flask):
     from . import PREFIX
 
@@ -243,7 +412,9 @@ def document(app: Flask) -> dict:
     for name, schema in SCHEMAS.items():
         spec.components.schema(name, schema)
     for rule in api_rules(app):
-        doc: Operation = app.view_functions[rule.endpoint].api_doc
+        view = app.view_functions[rule.endpoint]
+        doc: Operation = view.api_doc
+        readers = [WHO[role] for role in getattr(view, "access_rule", ())[1:] if role in WHO]
         parameters = [
             {
                 "name": arg,
@@ -270,13 +441,14 @@ def document(app: Flask) -> dict:
             responses["400"] = _problem("A query parameter is not valid.")
         if doc.authenticated:
             responses["401"] = _problem("No token, or a token that is unknown, revoked or expired.")
-            responses["403"] = _problem("The token's account cannot use the API.")
+            responses["403"] = _problem("The token's account cannot read this: for " + " and ".join(readers) + ".")
             responses["429"] = _problem("Too many requests with this token.")
         if rule.arguments:
             responses["404"] = _problem("Nothing with this id that the token can see.")
         op = {
             "operationId": rule.endpoint.removeprefix("api."),
             "summary": doc.summary,
+            "description": ("For " + " and ".join(readers) + ".") if doc.authenticated else "Open to anyone.",
             "parameters": parameters,
             "responses": responses,
             "security": [{"bearer": []}] if doc.authenticated else [],

@@ -219,7 +219,7 @@ def _account_page(
 
 
 @bp.route("/account/api-tokens", methods=["POST"])
-@roles(Role.ICB_LEAD)
+@roles(Role.ICB_LEAD, Role.LMC_OFFICER)
 def create_api_token():
     form = ApiTokenForm()
     if not api_tokens.may_hold_tokens(current_user):
@@ -232,7 +232,7 @@ def create_api_token():
 
 
 @bp.route("/account/api-tokens/revoke", methods=["POST"])
-@roles(Role.ICB_LEAD)
+@roles(Role.ICB_LEAD, Role.LMC_OFFICER)
 def revoke_api_token():
     if not ConfirmForm().validate_on_submit():
         return _account_page(ChangePasswordForm(formdata=None), 400)

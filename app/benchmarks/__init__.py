@@ -10,11 +10,10 @@ import io
 
 from flask import Blueprint, Response, abort, render_template
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from ..access import roles
 from ..extensions import db
-from ..models import ReturnRound, Role, Submission
+from ..models import ReturnRound, Role
 from ..services import audit, security_log
 from ..services import benchmarks as service
 from ..services.benchmark_charts import box_plot
@@ -44,20 +43,6 @@ def _round(round_id: int) -> ReturnRound:
     return round_
 
 
-def _submitted_counts(round_ids: list[int]) -> dict[int, int]:
-    """How many PCNs have submitted in each round, counting only the PCNs this user's view holds."""
-    if not round_ids:
-        return {}
-    query = (
-        select(Submission.round_id, func.count(func.distinct(Submission.pcn_id)))
-        .where(Submission.round_id.in_(round_ids))
-        .group_by(Submission.round_id)
-    )
-    if current_user.role == Role.LMC_OFFICER:
-        query = query.where(Submission.pcn_id.in_(service.covered_pcn_ids(current_user.organisation)))
-    return dict(db.session.execute(query).all())
-
-
 def which_returns(view: service.RoundBenchmark) -> str:
     q = view.questionnaire
     return (
@@ -73,7 +58,7 @@ def index():
     return render_template(
         "benchmarks/index.html",
         rounds=found,
-        counts=_submitted_counts([r.id for r in found]),
+        counts=service.submitted_counts(current_user, [r.id for r in found]),
         purpose=PURPOSE,
         min_pcns=service.MIN_PCNS,
     )
@@ -114,7 +99,7 @@ def domain_rows(view: service.RoundBenchmark) -> tuple[list[str], list[list]]:
     )
     rows = []
     for d in view.domains:
-        row = [d.title, d.count]
+        row = [d.title, d.count_text]
         for spread in (d.now, d.target):
             if spread is None:
                 row += [f"Fewer than {service.MIN_PCNS} PCNs: not shown"] + [None] * 4

@@ -1,8 +1,9 @@
 """Personal API tokens: made and revoked on the account page, checked on every API request, their use audited.
 
-Who may hold one: ICB primary care leads only, for now, because only they have anything the API serves (their
-own ICB's rounds and submitted returns). PCN roles are refused: their own drafts stay in the pages. LMC officers
-and administrators are refused until benchmarking gives them something to read.
+Who may hold one: ICB primary care leads (their own ICB's rounds, submitted returns and benchmarks) and LMC
+officers (benchmarks of the rounds that include PCNs they represent, lettered as on the benchmark pages; nothing
+else). PCN roles are refused: their own drafts stay in the pages. Administrators are refused: the API has nothing
+for them to read.
 
 A token is shown once when it is made; only its SHA-256 hash is stored. Each use updates "last used"; a use is
 written to the audit log at most once per token per hour, so that a dashboard refreshing every minute does not
@@ -17,7 +18,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import ApiToken, User
+from ..models import ApiToken, OrgKind, Role, User
 from ..models.base import as_utc, utcnow
 from . import audit, permissions
 
@@ -27,7 +28,12 @@ USE_AUDIT_INTERVAL = timedelta(hours=1)
 
 
 def may_hold_tokens(user: User) -> bool:
-    return user.active and permissions.icb_of(user) is not None
+    """An active ICB primary care lead, or an active LMC officer of an LMC."""
+    return user.active and (permissions.icb_of(user) is not None or is_lmc_officer(user))
+
+
+def is_lmc_officer(user: User) -> bool:
+    return user.role == Role.LMC_OFFICER and user.organisation.kind == OrgKind.LMC
 
 
 def hash_token(token: str) -> str:
@@ -51,7 +57,7 @@ def is_live(token: ApiToken) -> bool:
 def create(user: User, name: str, days: int) -> tuple[ApiToken, str]:
     """A new token for this user: the record, and the token itself to show once."""
     if not may_hold_tokens(user):
-        raise PermissionError("Only ICB primary care leads can make API tokens.")
+        raise PermissionError("Only ICB primary care leads and LMC officers can make API tokens.")
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,

@@ -71,6 +71,15 @@ class DomainSpread:
     now: Spread | None  # None when count < MIN_PCNS
     target: Spread | None
 
+    @property
+    def shown_count(self) -> int | None:
+        """How many PCNs have a figure, unless that is one to four: a count that small could point to a PCN."""
+        return None if 0 < self.count < MIN_PCNS else self.count
+
+    @property
+    def count_text(self) -> str:
+        return f"fewer than {MIN_PCNS}" if self.shown_count is None else str(self.count)
+
 
 @dataclass(frozen=True)
 class Member:
@@ -178,6 +187,20 @@ def rounds_for(user: User) -> list[ReturnRound]:
         with_pcns = select(RoundPcn.round_id).where(RoundPcn.pcn_id.in_(covered)).distinct()
         return list(db.session.scalars(query.where(ReturnRound.id.in_(with_pcns))))
     return []
+
+
+def submitted_counts(user: User, round_ids: list[int]) -> dict[int, int]:
+    """How many PCNs have submitted in each round, counting only the PCNs this user's view holds."""
+    if not round_ids:
+        return {}
+    query = (
+        select(Submission.round_id, func.count(func.distinct(Submission.pcn_id)))
+        .where(Submission.round_id.in_(round_ids))
+        .group_by(Submission.round_id)
+    )
+    if user.role == Role.LMC_OFFICER:
+        query = query.where(Submission.pcn_id.in_(covered_pcn_ids(user.organisation)))
+    return dict(db.session.execute(query).all())
 
 
 # Letters ------------------------------------------------------------------------------------------------------------

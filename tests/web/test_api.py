@@ -30,7 +30,7 @@ EVERYONE = [
 
 
 def token_for(app, email: str, *, days: int = 30) -> str:
-    """A token for anyone, made directly (the account page offers them to ICB leads only)."""
+    """A token for anyone, made directly (the account page offers them to ICB leads and LMC officers only)."""
     with app.app_context():
         user = get_user_by_email(email)
         secret = f"pcnr_test_{email}_{days}"
@@ -81,7 +81,13 @@ def test_the_openapi_document_lists_every_api_route_and_nothing_else(app, anon_c
     for path, item in document["paths"].items():
         assert set(item) == {"get"}, path  # read-only
         assert "200" in item["get"]["responses"]
-    assert "ICB primary care leads only" in document["info"]["description"]
+    assert "ICB primary care leads and LMC officers" in document["info"]["description"]
+    assert "/api/v1/benchmarks" in routes and "/api/v1/rounds/{round_id}/benchmark" in routes
+    benchmark = document["paths"]["/api/v1/rounds/{round_id}/benchmark"]["get"]
+    assert (
+        "LMC officers" in benchmark["description"]
+        and "LMC" not in document["paths"]["/api/v1/rounds"]["get"]["description"]
+    )
     guide = page(anon_client.get("/api"))
     assert guide.find("a", href="/api/v1/openapi.json")
     assert "/api/v1/rounds/{round_id}/returns" in guide.get_text()
@@ -120,8 +126,8 @@ def test_a_token_needs_a_name_and_an_expiry_from_the_list(icb_client):
     assert "Enter a name for the token" in text and "30, 90 or 365 days" in text
 
 
-@pytest.mark.parametrize("email", ["cd@example.org", "manager@example.org", "lmc@example.org", "admin@example.org"])
-def test_only_icb_leads_are_offered_tokens(app, email):
+@pytest.mark.parametrize("email", ["cd@example.org", "manager@example.org", "admin@example.org"])
+def test_only_icb_leads_and_lmc_officers_are_offered_tokens(app, email):
     client = _client_for(app, email)
     assert "API tokens" not in client.get("/account").get_data(as_text=True)
     assert client.post("/account/api-tokens", data={"name": "Mine", "days": "30"}).status_code == 403
@@ -135,10 +141,22 @@ def test_every_role_gets_what_the_pages_would_give_it(app, anon_client, round_wi
         "round": f"/api/v1/rounds/{round_id}",
         "returns": f"/api/v1/rounds/{round_id}/returns",
         "submission": f"/api/v1/rounds/{round_id}/returns/{submission_id}",
+        "benchmarks": "/api/v1/benchmarks",
+        "benchmark": f"/api/v1/rounds/{round_id}/benchmark",
     }
-    expected = {email: dict.fromkeys(paths, 403) for email in EVERYONE}  # PCN roles, LMC and admin: refused
+    expected = {email: dict.fromkeys(paths, 403) for email in EVERYONE}  # PCN roles and admin: refused
     expected["icb@example.org"] = dict.fromkeys(paths, 200)
-    expected["icb2@example.org"] = {"list": 200, "organisations": 200, "round": 404, "returns": 404, "submission": 404}
+    expected["icb2@example.org"] = {
+        "list": 200,
+        "organisations": 200,
+        "round": 404,
+        "returns": 404,
+        "submission": 404,
+        "benchmarks": 200,
+        "benchmark": 404,
+    }
+    # An LMC officer reads benchmarks only (lettered): the rounds, returns and organisations are refused outright.
+    expected["lmc@example.org"] = {**dict.fromkeys(paths, 403), "benchmarks": 200, "benchmark": 200}
     wrong = []
     for email in EVERYONE:
         token = token_for(app, email)
