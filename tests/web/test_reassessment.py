@@ -215,7 +215,7 @@ def test_plan_against_delivery_on_a_worked_example(app, cd_client):
         level_names = (core(app).scale.name(2), core(app).scale.name(1))
     text = page(cd_client.get(f"{second}/results")).get_text(" ", strip=True)
     assert "Plan against delivery" in text and "You reached your target" in text
-    assert f"{missed_q.text.strip()}: you aimed for {level_names[0]} and you are at {level_names[1]}" in " ".join(
+    assert f"{missed_q.text.strip()} You aimed for {level_names[0]} and you are at {level_names[1]}" in " ".join(
         text.split()
     )
     report = page(cd_client.get(f"/assessments/{_id(second)}/report")).get_text(" ", strip=True)
