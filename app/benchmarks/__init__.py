@@ -18,7 +18,7 @@ from ..services import audit, security_log
 from ..services import benchmarks as service
 from ..services.benchmark_charts import box_plot
 from ..services.dashboard import filename
-from ..services.exports import safe_cell
+from ..services.exports import safe_cell, workbook_bytes
 
 bp = Blueprint("benchmarks", __name__, url_prefix="/benchmarks")
 
@@ -153,30 +153,10 @@ def export_csv(view: service.RoundBenchmark) -> str:
 
 
 def export_xlsx(view: service.RoundBenchmark) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
-    about = workbook.create_sheet("About")
-    for line in _about(view):
-        about.append([safe_cell(v) for v in line])
+    sheets = [("About", None, list(_about(view)))]
     if view.enough:
-        for title, (header, rows) in (("Domains", domain_rows(view)), ("PCNs", member_rows(view))):
-            sheet = workbook.create_sheet(title)
-            sheet.freeze_panes = "A2"
-            cells = []
-            for text in header:
-                cell = WriteOnlyCell(sheet, value=safe_cell(text))
-                cell.font = bold
-                cells.append(cell)
-            sheet.append(cells)
-            for row in rows:
-                sheet.append([safe_cell(v) for v in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+        sheets += [(title, *rows) for title, rows in (("Domains", domain_rows(view)), ("PCNs", member_rows(view)))]
+    return workbook_bytes(sheets)
 
 
 def _export(round_id: int, kind: str) -> tuple[service.RoundBenchmark, ReturnRound]:

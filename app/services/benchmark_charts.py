@@ -16,15 +16,13 @@ from .charts import (
     FIGURE,
     GREEN,
     GREY,
-    GRID,
-    GRID_STRONG,
     LABEL,
     TARGET_DASH,
-    TICK,
     _circles_path,
     _svg,
     _text,
     percent,
+    percent_grid,
 )
 
 WIDTH = 720
@@ -92,15 +90,7 @@ def box_plot(domains: list[DomainSpread], members: list[Member], count: int) -> 
     body.append(_text(PLOT_LEFT + 306, 24, "One PCN"))
 
     # Scale and gridlines.
-    light, strong = [], []
-    for level in (0, 25, 50, 75, 100):
-        x = _x(level)
-        body.append(_text(x, TOP - 12, f"{level}%", TICK, "middle", fill=GREY))
-        (strong if level in (0, 100) else light).append(f"M{x:.1f},{TOP - 6} V{bottom}")
-    body.append(f'<path class="app-chart__grid" d="{" ".join(light)}" fill="none" stroke="{GRID}" stroke-width="1"/>')
-    body.append(
-        f'<path class="app-chart__grid" d="{" ".join(strong)}" fill="none" stroke="{GRID_STRONG}" stroke-width="1"/>'
-    )
+    body.extend(percent_grid(_x, TOP - 12, TOP - 6, bottom))
 
     now_dots, target_dots = [], []
     figures = []

@@ -280,20 +280,7 @@ def round_benchmark(round_: ReturnRound, user: User) -> RoundBenchmark:
         return view  # nothing about fewer than five PCNs leaves this function
 
     submission_ids = [r.id for r in rows]
-    scores: dict[int, dict[str, tuple[float, float]]] = defaultdict(dict)
-    for row in db.session.execute(
-        select(
-            SubmissionDomainScore.submission_id,
-            SubmissionDomainScore.domain_id,
-            SubmissionDomainScore.now,
-            SubmissionDomainScore.target,
-        ).where(
-            SubmissionDomainScore.submission_id.in_(submission_ids),
-            SubmissionDomainScore.section == "core",
-            SubmissionDomainScore.applicable,
-        )
-    ):
-        scores[row.submission_id][row.domain_id] = (row.now, row.target)
+    scores = core_scores(submission_ids)
 
     view.domains = domain_spreads(questionnaire, [scores[r.id] for r in rows])
     letters = ensure_letters(round_) if lmc is not None else {}
@@ -311,6 +298,26 @@ def round_benchmark(round_: ReturnRound, user: User) -> RoundBenchmark:
     view.weakest, view.not_sure = question_figures(questionnaire, submission_ids)
     view.actions = common_actions(questionnaire, [r.plan_json for r in rows])
     return view
+
+
+def core_scores(submission_ids) -> dict[int, dict[str, tuple[float, float]]]:
+    """Each submission's core domain figures, {submission id: {domain id: (now, target)}}, in one query; a domain
+    whose every question was not applicable has none."""
+    scores: dict[int, dict[str, tuple[float, float]]] = defaultdict(dict)
+    for row in db.session.execute(
+        select(
+            SubmissionDomainScore.submission_id,
+            SubmissionDomainScore.domain_id,
+            SubmissionDomainScore.now,
+            SubmissionDomainScore.target,
+        ).where(
+            SubmissionDomainScore.submission_id.in_(submission_ids),
+            SubmissionDomainScore.section == "core",
+            SubmissionDomainScore.applicable,
+        )
+    ):
+        scores[row.submission_id][row.domain_id] = (row.now, row.target)
+    return scores
 
 
 def domain_spreads(questionnaire: Questionnaire, scores: list[dict[str, tuple[float, float]]]) -> list[DomainSpread]:
@@ -429,20 +436,7 @@ def peer_group(questionnaire: Questionnaire, label: str, area_id: int | None) ->
     latest = list(db.session.scalars(_latest_on(questionnaire.content_hash, area_id)))
     if len(latest) < MIN_PCNS:
         return PeerGroup(label, len(latest), [])
-    scores: dict[int, dict[str, tuple[float, float]]] = defaultdict(dict)
-    for row in db.session.execute(
-        select(
-            SubmissionDomainScore.submission_id,
-            SubmissionDomainScore.domain_id,
-            SubmissionDomainScore.now,
-            SubmissionDomainScore.target,
-        ).where(
-            SubmissionDomainScore.submission_id.in_(latest),
-            SubmissionDomainScore.section == "core",
-            SubmissionDomainScore.applicable,
-        )
-    ):
-        scores[row.submission_id][row.domain_id] = (row.now, row.target)
+    scores = core_scores(latest)
     return PeerGroup(label, len(latest), domain_spreads(questionnaire, list(scores.values())))
 
 

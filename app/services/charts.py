@@ -264,6 +264,20 @@ def radar_chart(score: AssessmentScore) -> Markup:
     return _svg("radar", layout.width, layout.height, title, desc, body)
 
 
+def percent_grid(x_of, label_y: float, top: float, bottom: float) -> list[str]:
+    """Labels at 0, 25, 50, 75 and 100% along a horizontal scale, with light gridlines and stronger ends."""
+    parts, light, strong = [], [], []
+    for level in (0, 25, 50, 75, 100):
+        x = x_of(level)
+        parts.append(_text(x, label_y, f"{level}%", TICK, "middle", fill=GREY))
+        (strong if level in (0, 100) else light).append(f"M{x:.1f},{top} V{bottom}")
+    parts.append(f'<path class="app-chart__grid" d="{" ".join(light)}" fill="none" stroke="{GRID}" stroke-width="1"/>')
+    parts.append(
+        f'<path class="app-chart__grid" d="{" ".join(strong)}" fill="none" stroke="{GRID_STRONG}" stroke-width="1"/>'
+    )
+    return parts
+
+
 # Gaps --------------------------------------------------------------------------------------------------------------
 
 GAP_WIDTH = 720
@@ -311,15 +325,7 @@ def gap_chart(score: AssessmentScore) -> Markup:
     body.append(_text(GAP_BAR_LEFT + 230, 22, "Six-month target"))
 
     # Scale and gridlines.
-    light, strong = [], []
-    for level in (0, 25, 50, 75, 100):
-        x = _x(level)
-        body.append(_text(x, GAP_TOP - 10, f"{level}%", TICK, "middle", fill=GREY))
-        (strong if level in (0, 100) else light).append(f"M{x:.1f},{GAP_TOP - 4} V{bottom}")
-    body.append(f'<path class="app-chart__grid" d="{" ".join(light)}" fill="none" stroke="{GRID}" stroke-width="1"/>')
-    body.append(
-        f'<path class="app-chart__grid" d="{" ".join(strong)}" fill="none" stroke="{GRID_STRONG}" stroke-width="1"/>'
-    )
+    body.extend(percent_grid(_x, GAP_TOP - 10, GAP_TOP - 4, bottom))
 
     now_bars, gap_bars, markers = [], [], []
     y = GAP_TOP

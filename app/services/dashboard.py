@@ -31,7 +31,7 @@ from ..models import (
 )
 from ..questionnaires import Domain, Questionnaire, registry
 from ..templating import in_uk, uk_date
-from .exports import safe_cell
+from .exports import safe_cell, workbook_bytes
 from .rounds import (
     ReturnRow,
     latest_submission_ids,
@@ -453,27 +453,8 @@ def export_csv(round_: ReturnRound, sheet: str) -> str:
 
 
 def export_xlsx(round_: ReturnRound) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
     header, rows = wide_rows(round_)
-    for title, head, body in (("Returns", header, rows), ("Answers", LONG_HEADER, long_rows(round_))):
-        sheet = workbook.create_sheet(title)
-        sheet.freeze_panes = "A2"
-        cells = []
-        for text in head:
-            cell = WriteOnlyCell(sheet, value=safe_cell(text))
-            cell.font = bold
-            cells.append(cell)
-        sheet.append(cells)
-        for row in body:
-            sheet.append([safe_cell(v) for v in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes([("Returns", header, rows), ("Answers", LONG_HEADER, long_rows(round_))])
 
 
 # The audit log ------------------------------------------------------------------------------------------------------

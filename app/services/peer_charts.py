@@ -12,7 +12,20 @@ from collections.abc import Sequence
 from markupsafe import Markup
 
 from .benchmarks import MIN_PCNS, SMALL_NUMBERS
-from .charts import BLUE, FIGURE, GREEN, GREY, GRID, GRID_STRONG, LABEL, TEXT, TICK, _rects_path, _svg, _text, percent
+from .charts import (
+    BLUE,
+    FIGURE,
+    GREEN,
+    GREY,
+    LABEL,
+    TEXT,
+    TICK,
+    _rects_path,
+    _svg,
+    _text,
+    percent,
+    percent_grid,
+)
 from .scoring import AssessmentScore
 
 WIDTH = 720
@@ -73,15 +86,7 @@ def peer_chart(groups: Sequence, score: AssessmentScore) -> Markup:
         body.append(_text(BAR_LEFT - 124, y + 11, f"{group.label}: middle half now, line at the median", TICK))
 
     # Scale and gridlines.
-    light, strong = [], []
-    for level in (0, 25, 50, 75, 100):
-        x = _x(level)
-        body.append(_text(x, TOP - 8, f"{level}%", TICK, "middle", fill=GREY))
-        (strong if level in (0, 100) else light).append(f"M{x:.1f},{TOP - 2} V{bottom}")
-    body.append(f'<path class="app-chart__grid" d="{" ".join(light)}" fill="none" stroke="{GRID}" stroke-width="1"/>')
-    body.append(
-        f'<path class="app-chart__grid" d="{" ".join(strong)}" fill="none" stroke="{GRID_STRONG}" stroke-width="1"/>'
-    )
+    body.extend(percent_grid(_x, TOP - 8, TOP - 2, bottom))
 
     bands: list[list[tuple[float, float, float, float]]] = [[] for _ in groups]
     medians, circles, squares, links = [], [], [], []
