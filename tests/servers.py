@@ -1,7 +1,12 @@
 """Running the app as a real server in a subprocess, for the browser tests and the load test."""
 
+import os
 import socket
 import subprocess
+import sys
+from pathlib import Path
+
+from app.config import PROJECT_ROOT
 
 
 def free_port() -> int:
@@ -20,3 +25,26 @@ def stop(process: subprocess.Popen, grace: float = 10) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+def start_gunicorn(target: str, port: int, env: dict, log_path: Path, workers: int = 2) -> subprocess.Popen:
+    """gunicorn serving `target` ("module:factory()") on 127.0.0.1, with `env` added to this process's, and its
+    output in `log_path`. Stop it with stop_gunicorn."""
+    log = open(log_path, "wb")  # noqa: SIM115 - kept open for the server's lifetime, closed with it
+    command = [
+        sys.executable, "-m", "gunicorn",
+        "--workers", str(workers),
+        "--bind", f"127.0.0.1:{port}",
+        "--error-logfile", "-",
+        target,
+    ]  # fmt: skip
+    server = subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+    )
+    server.log_file = log
+    return server
+
+
+def stop_gunicorn(server: subprocess.Popen, grace: float = 10) -> None:
+    stop(server, grace)
+    server.log_file.close()

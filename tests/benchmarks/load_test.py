@@ -39,11 +39,10 @@ from urllib.parse import quote
 from sqlalchemy import create_engine, func, select, text
 
 from app import create_app
-from app.config import PROJECT_ROOT
 from app.extensions import db
 from app.models import Answer, Assessment, AssessmentStatus, Organisation, OrgKind, Role, User
 from app.services import database
-from tests.servers import free_port, stop
+from tests.servers import free_port, start_gunicorn, stop_gunicorn
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PCN_COUNT = 10
@@ -117,17 +116,7 @@ def start_server(url: str, port: int, log_path: Path) -> subprocess.Popen:
             "PYTHONUNBUFFERED": "1",
         }
     )
-    log = open(log_path, "wb")  # noqa: SIM115 - kept open for the server's lifetime, closed with it
-    command = [
-        sys.executable, "-m", "gunicorn",
-        "--workers", str(WORKERS),
-        "--bind", f"127.0.0.1:{port}",
-        "--error-logfile", "-",
-        "app:create_app()",
-    ]  # fmt: skip
-    server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    server.log_file = log
-    return server
+    return start_gunicorn("app:create_app()", port, env, log_path, WORKERS)
 
 
 def wait_until_up(server: subprocess.Popen, base: str, log_path: Path, limit: float = 30) -> None:
@@ -146,8 +135,7 @@ def wait_until_up(server: subprocess.Popen, base: str, log_path: Path, limit: fl
 
 
 def stop_server(server: subprocess.Popen) -> None:
-    stop(server, grace=30)  # let in-flight saves finish before the database is read
-    server.log_file.close()
+    stop_gunicorn(server, grace=30)  # let in-flight saves finish before the database is read
 
 
 # --- Recording ----------------------------------------------------------------------------------------------
