@@ -1,6 +1,7 @@
 """Jinja set-up: our templates first, then the NHS.UK frontend macros; filters for guidance Markdown."""
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,7 @@ from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLo
 from markupsafe import Markup
 
 from .config import PROJECT_ROOT
+from .forms.widgets import Component
 from .services import peer_charts
 
 ALLOWED_TAGS = {"p", "a", "ul", "ol", "li", "strong", "em", "br", "code"}
@@ -22,6 +24,12 @@ def render_markdown(text: str | None) -> Markup:
     """Questionnaire guidance is Markdown; sanitise the HTML so a questionnaire file cannot inject markup."""
     if not text:
         return Markup("")
+    return _markdown_html(str(text))
+
+
+@lru_cache(maxsize=2048)
+def _markdown_html(text: str) -> Markup:
+    """The same guidance comes back on every page view: converted once per text (a questionnaire has a few hundred)."""
     html = markdown.markdown(text, output_format="html")
     html = nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href"}}, link_rel="noopener noreferrer")
     # NHS.UK body text classes so lists and paragraphs pick up the design system's spacing.
@@ -92,5 +100,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["in_uk"] = in_uk
     app.jinja_env.filters["uk_date"] = uk_date
     app.jinja_env.filters["uk_time"] = uk_time
+    # NHS.UK components rendered once per distinct set of parameters: `{% set tag = component("tag", "tag") %}`.
+    app.jinja_env.globals["component"] = Component
     app.jinja_env.globals["level_label"] = level_label
     app.jinja_env.globals["peer_charts"] = peer_charts  # the peer comparison chart and its wording

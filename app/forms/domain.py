@@ -53,24 +53,50 @@ class LevelField(ChoiceRadioField):
     widget = NhsRadios()
 
     def __init__(self, label, question: Question, scale: Scale, described: bool, **kwargs):
-        choices = [
-            SelectChoice(str(level), level_label(question, scale, level) if described else scale.name(level))
-            for level in scale.levels
-        ]
-        choices.append(SelectChoice(NOT_SURE, "Not sure"))
-        if described and question.allows_not_applicable:
-            choices.append(SelectChoice(NOT_APPLICABLE, NOT_APPLICABLE_LABEL))
+        choices, hints, divider = level_choices(question, scale, described)
         super().__init__(
             label,
-            choices=choices,
+            choices=list(choices),
             validators=[Optional()],
             invalid_message="Select one of the levels shown, or Not sure",
             **kwargs,
         )
-        self.hints = {str(level): evidence_hint(question, level) for level in question.evidence} if described else {}
-        if described and question.allows_not_applicable:
-            self.hints[NOT_APPLICABLE] = question.not_applicable
-        self.divider_before = NOT_SURE if described else None
+        self.hints = hints
+        self.divider_before = divider
+
+
+def level_choices(question: Question, scale: Scale, described: bool) -> tuple[tuple, dict, str | None]:
+    """A question's choices, hints and divider: the same for every PCN, so worked out once per question (below)."""
+    key = (id(question), id(scale), described)
+    found = _CHOICES.get(key)
+    if found is not None and found[0] is question and found[1] is scale:
+        return found[2]
+    choices = [
+        SelectChoice(str(level), level_label(question, scale, level) if described else scale.name(level))
+        for level in scale.levels
+    ]
+    choices.append(SelectChoice(NOT_SURE, "Not sure"))
+    if described and question.allows_not_applicable:
+        choices.append(SelectChoice(NOT_APPLICABLE, NOT_APPLICABLE_LABEL))
+    hints = {str(level): evidence_hint(question, level) for level in question.evidence} if described else {}
+    if described and question.allows_not_applicable:
+        hints[NOT_APPLICABLE] = question.not_applicable
+    prepared = (tuple(choices), hints, NOT_SURE if described else None)
+    _remember(_CHOICES, key, (question, scale, prepared))
+    return prepared
+
+
+# Worked out once per loaded questionnaire (keyed by the objects themselves, which the registry keeps while the
+# questionnaire is loaded; a key is trusted only while it still names the same objects). Bounded: emptied when full.
+_CHOICES: dict = {}
+_FORM_CLASSES: dict = {}
+_MAX_REMEMBERED = 512
+
+
+def _remember(store: dict, key, value) -> None:
+    if len(store) >= _MAX_REMEMBERED:
+        store.clear()
+    store[key] = value
 
 
 def field_names(question: Question) -> tuple[str, str, str]:
@@ -143,6 +169,15 @@ class DomainForm(FlaskForm):
 
 
 def build_domain_form(domain: Domain, scale: Scale, formdata=None, data: dict | None = None) -> DomainForm:
+    return _domain_form_class(domain, scale)(formdata=formdata, data=data or {})
+
+
+def _domain_form_class(domain: Domain, scale: Scale) -> type[DomainForm]:
+    """The form class for a domain page, made once per loaded questionnaire: its fields never change."""
+    key = (id(domain), id(scale))
+    found = _FORM_CLASSES.get(key)
+    if found is not None and found[0] is domain and found[1] is scale:
+        return found[2]
     attributes: dict[str, object] = {"domain": domain, "scale": scale}
     for number, question in enumerate(domain.questions, start=1):
         now, target, note = field_names(question)
@@ -159,4 +194,5 @@ def build_domain_form(domain: Domain, scale: Scale, formdata=None, data: dict | 
             widget=NhsTextarea(),
         )
     form_class = type(f"DomainForm_{domain.id}", (DomainForm,), attributes)
-    return form_class(formdata=formdata, data=data or {})
+    _remember(_FORM_CLASSES, key, (domain, scale, form_class))
+    return form_class

@@ -5,8 +5,8 @@ from flask_login import current_user
 
 from ..access import ALL_ROLES, public, roles
 from ..forms.questionnaires import OfferForm, StartForm
-from ..models import RETURN_STATUS_LABELS, OrgKind, Role
-from ..queries.assessments import in_progress_assessment, list_assessments
+from ..models import RETURN_STATUS_LABELS, AssessmentStatus, OrgKind, Role
+from ..queries.assessments import list_assessments
 from ..queries.organisations import list_pcns_in_area
 from ..rounds import STATUS_TAGS
 from ..services import offers, permissions
@@ -23,10 +23,11 @@ def home():
         offered = offers.offered_cores()
         start_form = StartForm(data={"questionnaire": offered[0].id} if len(offered) == 1 else None)
         start_form.set_choices(offered)
+        assessments = list_assessments(organisation.id)  # newest first; the in-progress one is among them
         return render_template(
             "main/home_pcn.html",
-            in_progress=in_progress_assessment(organisation.id),
-            assessments=list_assessments(organisation.id),
+            in_progress=next((a for a in assessments if a.status == AssessmentStatus.IN_PROGRESS), None),
+            assessments=assessments,
             rounds=round_service.rounds_for_pcn(organisation.id),
             status_labels=RETURN_STATUS_LABELS,
             status_tags=STATUS_TAGS,

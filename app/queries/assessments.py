@@ -1,19 +1,22 @@
 from flask import abort
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Answer, Assessment, AssessmentStatus, DomainProgress, PendingInput, User
 from ..services import permissions, security_log
 
+# Every assessment page runs this; built once, so SQLAlchemy reuses its compiled form and loader options.
+_ASSESSMENT_WITH_ANSWERS = (
+    select(Assessment)
+    .where(Assessment.id == bindparam("assessment_id"))
+    .options(selectinload(Assessment.answers), selectinload(Assessment.domains))
+)
+
 
 def get_assessment_for(user: User, assessment_id: int, *, edit: bool = False) -> Assessment:
     """The assessment if this user may see it (or edit it); 404 otherwise, so others cannot probe ids."""
-    assessment = db.session.scalar(
-        select(Assessment)
-        .where(Assessment.id == assessment_id)
-        .options(selectinload(Assessment.answers), selectinload(Assessment.domains))
-    )
+    assessment = db.session.scalar(_ASSESSMENT_WITH_ANSWERS, {"assessment_id": assessment_id})
     allowed = permissions.can_edit_assessment if edit else permissions.can_view_assessment
     if assessment is None:
         abort(404)

@@ -1,14 +1,23 @@
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..extensions import db
-from ..models import UserSession
+from ..models import User, UserSession
 from ..models.base import utcnow
 
+# Every signed-in request runs this, so the statement is built once (SQLAlchemy then reuses its compiled form).
+_SESSION_WITH_USER = (
+    select(UserSession, User)
+    .outerjoin(User, User.id == UserSession.user_id)
+    .where(UserSession.token_hash == bindparam("token_hash"))
+)
 
-def get_session_by_hash(token_hash: str) -> UserSession | None:
-    return db.session.scalar(select(UserSession).where(UserSession.token_hash == token_hash))
+
+def get_session_with_user(token_hash: str) -> tuple[UserSession, User | None] | None:
+    """A session and its user (with their organisation) in one query; the user is None if the account is gone."""
+    row = db.session.execute(_SESSION_WITH_USER, {"token_hash": token_hash}).first()
+    return (row[0], row[1]) if row else None
 
 
 def live_sessions(user_id: int, idle: timedelta, lifetime: timedelta) -> list[UserSession]:

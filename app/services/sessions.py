@@ -15,7 +15,7 @@ from sqlalchemy import update
 from ..extensions import db
 from ..models import User, UserSession
 from ..models.base import as_utc, utcnow
-from ..queries.sessions import get_session_by_hash
+from ..queries.sessions import get_session_with_user
 
 # last_seen_at is written at most this often, so an active user does not cost a write on every request.
 TOUCH_EVERY = timedelta(seconds=60)
@@ -57,9 +57,10 @@ def check(token: str | None, user_id: int, idle: timedelta, lifetime: timedelta)
     """Whether this token is a live session of this user; ends it if it has been idle or lived too long."""
     if not token or not isinstance(token, str) or len(token) > 100:
         return Check(None, ended="unknown")
-    record = get_session_by_hash(_hash(token))
-    if record is None or record.user_id != user_id:
+    found = get_session_with_user(_hash(token))
+    if found is None or found[0].user_id != user_id:
         return Check(None, ended="unknown")
+    record, user = found
     if record.ended_at is not None:
         return Check(None, record, ended="revoked")
     now = utcnow()
@@ -69,7 +70,6 @@ def check(token: str | None, user_id: int, idle: timedelta, lifetime: timedelta)
     if now - as_utc(record.created_at) > lifetime:
         _end(record, EndReason.EXPIRED, now)
         return Check(None, record, ended=EndReason.EXPIRED)
-    user = db.session.get(User, record.user_id)
     if user is None or not user.active:
         _end(record, EndReason.DEACTIVATED, now)
         return Check(None, record, ended="revoked")
