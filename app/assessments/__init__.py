@@ -14,7 +14,7 @@ from ..models import ReturnRound
 from ..queries.assessments import get_assessment_for, in_progress_assessment
 from ..questionnaires import registry
 from ..services import assessments as service
-from ..services import benchmarks, charts, offers, progress, rounds
+from ..services import charts, offers, peer_figures, progress, rounds
 from ..services.permissions import can_start_assessment
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
@@ -187,7 +187,7 @@ def results(assessment_id: int):
         round=round_,
         radar_chart=charts.radar_chart(score),
         gap_chart=charts.gap_chart(score),
-        peers=benchmarks.peer_comparison(service.core_questionnaire(assessment), assessment.pcn),
+        peers=peer_figures.peer_comparison(service.core_questionnaire(assessment), assessment.pcn),
         own_scores=score,
         progress=progress.progress_of(assessment),
     )

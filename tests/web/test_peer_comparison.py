@@ -14,7 +14,7 @@ from app.queries.organisations import get_organisation_by_code as organisation_b
 from app.queries.users import get_user_by_email as account
 from app.questionnaires import registry
 from app.questionnaires.loader import parse_questionnaire
-from app.services import assessments, benchmarks, rounds
+from app.services import assessments, benchmarks, peer_figures, rounds
 from app.services.demo import OTHER_PCNS, PCNS
 from app.services.scoring import AnswerValue
 from tests.conftest import PER_TEST_TABLES, page
@@ -207,3 +207,20 @@ def test_the_html_report_says_why_there_are_no_figures(fresh, cd_client):
     text = " ".join(page(cd_client.get(f"/assessments/{viewer}/report")).get_text(" ").split())
     assert "How the PCN compares" in text
     assert f"PCNs in Demo ICB: {SMALL}" in text and f"PCNs in England: {SMALL}" in text
+
+
+def test_the_figures_kept_between_pages_change_as_soon_as_another_return_is_submitted(fresh, cd_client):
+    # The comparison is worked out once and kept (app/services/peer_figures.py); a new return must show at once.
+    round_ = open_round("QDM", "icb@example.org")
+    viewer = answer(round_, *DEMO_ICB[0])
+    for pcn in DEMO_ICB[1:4]:
+        answer(round_, *pcn)
+    assert f"PCNs in Demo ICB: {SMALL}" in " ".join(section(cd_client, viewer).get_text(" ").split())
+    assert f"PCNs in Demo ICB: {SMALL}" in " ".join(section(cd_client, viewer).get_text(" ").split())  # kept
+    answer(round_, *DEMO_ICB[4])  # the fifth return
+    found = section(cd_client, viewer)
+    assert SMALL not in " ".join(found.get_text(" ").split())
+    assert len(found.select("table tbody tr")) == len(registry().get("neighbourhood-readiness").domains)
+    kept = peer_figures.peer_comparison(registry().get("neighbourhood-readiness"), organisation_by_code("U00001"))
+    worked = benchmarks.peer_comparison(registry().get("neighbourhood-readiness"), organisation_by_code("U00001"))
+    assert kept == worked and [g.count for g in kept] == [5, 5]
