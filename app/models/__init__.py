@@ -16,6 +16,7 @@ from .jobs import BackgroundJob, JobStatus
 from .organisation import Organisation, OrgKind, lmc_coverage
 from .people import Invitation
 from .plan import ACTION_STATUS_LABELS, ActionOrigin, ActionStatus, PlanAction
+from .report import StoredReport
 from .rounds import (
     RETURN_STATUS_LABELS,
     ReturnRound,
@@ -43,6 +44,7 @@ __all__ = [
     "Submission",
     "SubmissionAnswer",
     "SubmissionDomainScore",
+    "StoredReport",
     "lmc_coverage",
     "ACTION_STATUS_LABELS",
     "ActionOrigin",

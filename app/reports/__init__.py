@@ -31,7 +31,7 @@ def report(assessment_id: int):
 def report_pdf(assessment_id: int):
     assessment = _completed_assessment(assessment_id)
     return Response(
-        reports.render_pdf(assessment),
+        reports.stored_pdf(assessment),  # rendered only when what the report shows has changed
         mimetype="application/pdf",
         headers={
             "Content-Disposition": f'attachment; filename="{reports.pdf_filename(assessment)}"',
