@@ -14,11 +14,13 @@ from flask_login import current_user
 from ..access import roles
 from ..extensions import db
 from ..models import ReturnRound, Role
+from ..rounds import cells
 from ..services import audit, security_log
 from ..services import benchmarks as service
 from ..services.benchmark_charts import box_plot
 from ..services.dashboard import filename
 from ..services.exports import safe_cell, workbook_bytes
+from ..services.rounds import frozen_cache
 
 bp = Blueprint("benchmarks", __name__, url_prefix="/benchmarks")
 
@@ -69,7 +71,12 @@ def index():
 def round_page(round_id: int):
     round_ = _round(round_id)
     view = service.round_benchmark(round_, current_user)
-    chart = box_plot(view.domains, view.members, view.count) if view.enough else None
+    chart = None
+    if view.enough:  # the chart of the same returns in the same order is the same chart: drawn once, then reused
+        key = (view.questionnaire.content_hash, tuple(m.key for m in view.members))
+        chart = frozen_cache("benchmark_charts", 200).get_or_make(
+            key, lambda: box_plot(view.domains, view.members, view.count)
+        )
     return render_template(
         "benchmarks/round.html",
         round=round_,
@@ -79,6 +86,8 @@ def round_page(round_id: int):
         purpose=PURPOSE,
         letters=None if view.named else LETTERS,
         min_pcns=service.MIN_PCNS,
+        pct=cells.pct_or_not_applicable,
+        member_rows_html=cells.member_rows_html,
     )
 
 

@@ -69,11 +69,15 @@ def index():
     icb = _icb()
     pcns, sub_icbs = service.pcns_of(icb.id), service.sub_icbs_of(icb.id)
     placed = {location.id for location in sub_icbs}
+    by_location: dict[int, list[Organisation]] = {}  # grouped once here, not filtered again for each location
+    for pcn in pcns:
+        by_location.setdefault(pcn.parent_id, []).append(pcn)
     return render_template(
         "orgs/index.html",
         icb=icb,
         sub_icbs=sub_icbs,
         pcns=pcns,
+        by_location=by_location,
         unplaced=[pcn for pcn in pcns if pcn.parent_id not in placed],
     )
 

@@ -11,6 +11,7 @@ Another PCN's or another ICB's people and invitations are 404, never 403, so the
 """
 
 import time
+from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -78,24 +79,90 @@ def _looked_after() -> tuple[str, list[Organisation]]:
     return current_user.organisation.name, people_queries.area_organisations(icb_id)
 
 
+# Organisations on a page of /people: an ICB's area fits on a page or a few; every organisation in England (what an
+# administrator looks after) runs to many pages rather than one page of every account in the country.
+PEOPLE_PAGE = 50
+
+
+@dataclass(frozen=True)
+class Person:
+    """An account as the people page lists it."""
+
+    id: int
+    name: str
+    email: str
+    role_label: str
+    active: bool
+
+
+def _page_number(value: str | None, pages: int) -> int:
+    """The page asked for: 1 when none is given; 404 for anything that is not one of the pages."""
+    if not value:
+        return 1
+    if not (value.isascii() and value.isdigit() and len(value) < 7 and 1 <= int(value) <= pages):
+        abort(404)
+    return int(value)
+
+
+def _page_links(number: int, pages: int, search: str) -> dict | None:
+    """The NHS.UK numbered pagination for /people: the first and last page, the pages either side of this one, and
+    an ellipsis for any gap."""
+    if pages <= 1:
+        return None
+
+    def href(n: int) -> str:
+        return url_for(".index", q=search or None, page=n if n > 1 else None)
+
+    items, last = [], 0
+    for n in range(1, pages + 1):
+        if n in (1, pages) or abs(n - number) <= 1:
+            if n - last > 1:
+                items.append({"ellipsis": True})
+            items.append({"number": n, "href": href(n), "current": n == number})
+            last = n
+    return {
+        "previous": {"href": href(number - 1)} if number > 1 else {},
+        "next": {"href": href(number + 1)} if number < pages else {},
+        "items": items,
+        "ariaLabel": "Pages of people",
+    }
+
+
 @bp.route("/people")
 @roles(*INVITERS)
 def index():
-    area, organisations = _looked_after()
-    ids = [org.id for org in organisations]
-    by_organisation: dict[int, list[User]] = {}
-    for user in people_queries.users_in(ids):
-        by_organisation.setdefault(user.organisation_id, []).append(user)
-    groups = [
-        (org, by_organisation.get(org.id, []))
-        for org in organisations
-        if by_organisation.get(org.id) or people.invitable_roles(current_user, org)
-    ]
+    if permissions.is_admin(current_user):
+        area, icb_id = "every organisation", None
+    else:
+        icb_id = permissions.icb_of(current_user)
+        if icb_id is None:
+            abort(403)
+        area = current_user.organisation.name
+    search = " ".join(request.args.get("q", "").split())[:100]  # an organisation by its name or ODS code
+    kinds = people.kinds_invitable_in_area(current_user)
+    count = people_queries.listed_count(icb_id, kinds, search)
+    pages = max(1, -(-count // PEOPLE_PAGE))
+    number = _page_number(request.args.get("page"), pages)
+    shown = people_queries.listed_organisations(icb_id, kinds, search, (number - 1) * PEOPLE_PAGE, PEOPLE_PAGE)
+    by_organisation: dict[int, list[Person]] = {}
+    for row in people_queries.people_rows([org.id for org in shown]):
+        label = ROLE_LABELS[Role(row.role)] if row.role in ROLE_LABELS else row.role
+        by_organisation.setdefault(row.organisation_id, []).append(
+            Person(row.id, row.name, row.email, label, row.active)
+        )
     return render_template(
         "people/index.html",
         area=area,
-        groups=groups,
-        invitations=people_queries.pending_invitations(ids, utcnow()),
+        groups=[(org, by_organisation.get(org.id, [])) for org in shown],
+        kinds=KIND_LABELS,
+        invite_href=url_for(".invite"),
+        page=number,
+        pages=pages,
+        page_links=_page_links(number, pages, search),
+        search=search,
+        organisation_count=count,
+        first=(number - 1) * PEOPLE_PAGE + 1,
+        invitations=people_queries.pending_invitations(people_queries.area_organisation_ids(icb_id), utcnow()),
         confirm=ConfirmForm(),
         days=invitations.expiry_days(),
     )

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Invitation, Organisation, OrgKind, Role, User
@@ -15,22 +16,60 @@ _KIND_ORDER = case(
 )
 
 
+def _in_area(icb_id: int):
+    return (Organisation.id == icb_id) | (
+        (Organisation.area_id == icb_id) & Organisation.kind.in_([OrgKind.PCN, OrgKind.LMC])
+    )
+
+
 def area_organisations(icb_id: int) -> list[Organisation]:
     """An ICB, and the PCNs and LMCs in its area."""
     return list(
-        db.session.scalars(
-            select(Organisation)
-            .where(
-                (Organisation.id == icb_id)
-                | ((Organisation.area_id == icb_id) & Organisation.kind.in_([OrgKind.PCN, OrgKind.LMC]))
-            )
-            .order_by(_KIND_ORDER, Organisation.name)
-        )
+        db.session.scalars(select(Organisation).where(_in_area(icb_id)).order_by(_KIND_ORDER, Organisation.name))
     )
 
 
 def all_organisations() -> list[Organisation]:
     return list(db.session.scalars(select(Organisation).order_by(_KIND_ORDER, Organisation.name)))
+
+
+def _listed(icb_id: int | None, kinds: tuple[str, ...], search: str):
+    has_people = select(User.id).where(User.organisation_id == Organisation.id).exists()
+    statement = select(
+        Organisation.id, Organisation.name, Organisation.kind, Organisation.area_id, Organisation.ods_code
+    ).where(Organisation.kind.in_(kinds) | has_people)
+    if icb_id is not None:
+        statement = statement.where(_in_area(icb_id))
+    if search:
+        wanted = search.lower()
+        statement = statement.where(
+            func.lower(Organisation.name).contains(wanted, autoescape=True)
+            | (func.lower(Organisation.ods_code) == wanted)
+        )
+    return statement
+
+
+def listed_count(icb_id: int | None, kinds: tuple[str, ...], search: str) -> int:
+    """How many organisations the people page lists (see listed_organisations)."""
+    return db.session.scalar(select(func.count()).select_from(_listed(icb_id, kinds, search).subquery()))
+
+
+def listed_organisations(icb_id: int | None, kinds: tuple[str, ...], search: str, offset: int, limit: int) -> list:
+    """A page of the organisations an ICB lead (its area, as area_organisations) or an administrator (None: every
+    one) looks after that the people page lists: those of `kinds` (the kinds they may invite to) and any with an
+    account, as light rows (id, name, kind, area_id, ods_code) in area_organisations' order. `search` keeps those
+    whose name holds it or whose ODS code it is, ignoring case."""
+    statement = _listed(icb_id, kinds, search).order_by(_KIND_ORDER, Organisation.name, Organisation.id)
+    return db.session.execute(statement.offset(offset).limit(limit)).all()
+
+
+def people_rows(organisation_ids: list[int]):
+    """The accounts in these organisations, as light rows, in the order users_in gives."""
+    return db.session.execute(
+        select(User.id, User.organisation_id, User.name, User.email, User.role, User.active)
+        .where(User.organisation_id.in_(organisation_ids))
+        .order_by(func.lower(User.name), User.id)
+    ).all()
 
 
 def get_organisation(organisation_id: int) -> Organisation | None:
@@ -45,8 +84,9 @@ def users_in(organisation_ids: list[int]) -> list[User]:
     )
 
 
-def pending_invitations(organisation_ids: list[int], now: datetime) -> list[Invitation]:
-    """Invitations to these organisations that can still be accepted, soonest to expire first."""
+def pending_invitations(organisation_ids, now: datetime) -> list[Invitation]:
+    """Invitations to these organisations (a list, or a subquery of ids) that can still be accepted, soonest to
+    expire first, with each one's organisation."""
     return list(
         db.session.scalars(
             select(Invitation)
@@ -56,9 +96,18 @@ def pending_invitations(organisation_ids: list[int], now: datetime) -> list[Invi
                 Invitation.withdrawn_at.is_(None),
                 Invitation.expires_at > now,
             )
+            .options(joinedload(Invitation.organisation))
             .order_by(Invitation.expires_at, Invitation.id)
         )
     )
+
+
+def area_organisation_ids(icb_id: int | None):
+    """The ids of the organisations an ICB lead (or, for None, an administrator) looks after, as a subquery."""
+    statement = select(Organisation.id)
+    if icb_id is not None:
+        statement = statement.where(_in_area(icb_id))
+    return statement.scalar_subquery()
 
 
 def pending_invitation_for(email: str, now: datetime) -> Invitation | None:

@@ -3,6 +3,7 @@ PCN's (start its return, submit it)."""
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from ..access import PCN_ROLES, roles
 from ..extensions import db
@@ -15,6 +16,7 @@ from ..services import dashboard as views
 from ..services import offers, permissions, security_log
 from ..services import rounds as service
 from ..services.rounds import RoundError
+from . import cells
 
 bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 
@@ -46,7 +48,9 @@ def _round(round_id: int) -> ReturnRound:
 
 
 def _submission(round_: ReturnRound, submission_id: int) -> Submission:
-    submission = db.session.get(Submission, submission_id)
+    submission = db.session.get(
+        Submission, submission_id, options=[joinedload(Submission.pcn), joinedload(Submission.submitted_by)]
+    )
     if submission is None or not permissions.can_see_submission(current_user, round_, submission):
         abort(404)
     return submission
@@ -54,7 +58,13 @@ def _submission(round_: ReturnRound, submission_id: int) -> Submission:
 
 def _render(template: str, round_: ReturnRound | None = None, **context):
     return render_template(
-        template, round=round_, status_labels=RETURN_STATUS_LABELS, status_tags=STATUS_TAGS, **context
+        template,
+        round=round_,
+        status_labels=RETURN_STATUS_LABELS,
+        status_tags=STATUS_TAGS,
+        rows_html=cells.return_rows_html,
+        heat_rows_html=cells.heat_rows_html,
+        **context,
     )
 
 
@@ -177,15 +187,28 @@ def dashboard(round_id: int):
     round_ = _round(round_id)
     view = views.build(round_, request.args)
     return _render(
-        "rounds/dashboard.html", round_, view=view, phase=service.phase(round_), days=service.days_to_deadline(round_)
+        "rounds/dashboard.html",
+        round_,
+        view=view,
+        phase=service.phase(round_),
+        days=service.days_to_deadline(round_),
+        returns_href=_returns_href(round_),
     )
+
+
+def _returns_href(round_: ReturnRound) -> str:
+    """The start of the link to each of the round's returns ("/rounds/3/returns/"): worked out once for a table of
+    them rather than once per row."""
+    return url_for(".submission", round_id=round_.id, submission_id=0).removesuffix("0")
 
 
 @bp.route("/<int:round_id>/heatmap")
 @roles(Role.ICB_LEAD)
 def heatmap(round_id: int):
     round_ = _round(round_id)
-    return _render("rounds/heatmap.html", round_, heat=views.heatmap(round_, request.args))
+    return _render(
+        "rounds/heatmap.html", round_, heat=views.heatmap(round_, request.args), returns_href=_returns_href(round_)
+    )
 
 
 @bp.route("/<int:round_id>/returns/<int:submission_id>")

@@ -21,6 +21,7 @@ from statistics import quantiles
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import (
@@ -89,6 +90,7 @@ class Member:
     label: str
     named: bool
     scores: dict[str, tuple[float, float]]  # domain id -> (now, target)
+    key: tuple = ()  # the frozen submission its figures come from: (id, submitted at)
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,11 @@ def can_benchmark(user: User, round_: ReturnRound) -> bool:
 
 def rounds_for(user: User) -> list[ReturnRound]:
     """The rounds this user may benchmark, newest first."""
-    query = select(ReturnRound).order_by(ReturnRound.closes_on.desc(), ReturnRound.id.desc())
+    query = (
+        select(ReturnRound)
+        .options(joinedload(ReturnRound.icb))  # the page names each round's ICB
+        .order_by(ReturnRound.closes_on.desc(), ReturnRound.id.desc())
+    )
     icb_id = permissions.icb_of(user)
     if icb_id is not None:
         return list(db.session.scalars(query.where(ReturnRound.icb_id == icb_id)))
@@ -218,6 +224,11 @@ def letter_for(index: int) -> str:
 
 def ensure_letters(round_: ReturnRound, attempts: int = 3) -> dict[int, str]:
     """Each PCN in the round's scope has a letter, drawn at random once and kept: {pcn id: letter}."""
+    # Once drawn, a letter never changes: when every PCN has one, they are read without a lock or a commit (which
+    # would also expire everything the request has loaded).
+    drawn = db.session.execute(select(RoundPcn.pcn_id, RoundPcn.letter).where(RoundPcn.round_id == round_.id)).all()
+    if all(letter for _, letter in drawn):
+        return dict(drawn)
     # The round's row is locked while letters are drawn (PostgreSQL), and a letter is unique in its round, so two
     # first views at the same moment cannot hand out the same letter twice: the later draw gives way and re-reads.
     db.session.execute(select(ReturnRound.id).where(ReturnRound.id == round_.id).with_for_update())
@@ -261,6 +272,8 @@ def _latest_in_round(round_id: int, pcn_ids=None):
 
 def round_benchmark(round_: ReturnRound, user: User) -> RoundBenchmark:
     """The round's submitted returns as this user may see them: distributions, and each PCN named or lettered."""
+    from .rounds import frozen_cache, frozen_scores  # (rounds imports the templating, which imports this module)
+
     questionnaire = registry().by_hash(round_.questionnaire_hash)
     lmc = user.organisation if user.role == Role.LMC_OFFICER else None
     latest = _latest_in_round(round_.id, covered_pcn_ids(lmc) if lmc is not None else None)
@@ -270,7 +283,7 @@ def round_benchmark(round_: ReturnRound, user: User) -> RoundBenchmark:
             Submission.pcn_id,
             Organisation.name,
             Organisation.named_to_lmc,
-            Submission.plan_json,
+            Submission.submitted_at,
         )
         .join(Organisation, Organisation.id == Submission.pcn_id)
         .where(Submission.id.in_(latest), Submission.questionnaire_hash == round_.questionnaire_hash)
@@ -279,10 +292,15 @@ def round_benchmark(round_: ReturnRound, user: User) -> RoundBenchmark:
     if not view.enough:
         return view  # nothing about fewer than five PCNs leaves this function
 
-    submission_ids = [r.id for r in rows]
-    scores = core_scores(submission_ids)
-
-    view.domains = domain_spreads(questionnaire, [scores[r.id] for r in rows])
+    keys = {r.id: (r.id, r.submitted_at) for r in rows}
+    frozen = frozen_scores(keys.values())
+    scores = {submission_id: figures.core for submission_id, figures in frozen.items()}
+    # The figures over a set of submitted returns never change: they are worked out once for each set.
+    figures = frozen_cache("benchmark_figures", 500).get_or_make(
+        (questionnaire.content_hash, frozenset(keys.values())),
+        lambda: _round_figures(questionnaire, [r.id for r in rows], [scores[r.id] for r in rows]),
+    )
+    view.domains, view.weakest, view.not_sure, view.actions = figures
     letters = ensure_letters(round_) if lmc is not None else {}
     # With one to four PCNs lettered beside named ones, the letters could be told apart by elimination: then
     # every PCN in the view is shown by its letter.
@@ -291,13 +309,19 @@ def round_benchmark(round_: ReturnRound, user: User) -> RoundBenchmark:
     members = []
     for r in rows:
         named = lmc is None or (naming and r.named_to_lmc)
-        members.append(Member(r.pcn_id, r.name if named else f"PCN {letters[r.pcn_id]}", named, scores[r.id]))
+        label = r.name if named else f"PCN {letters[r.pcn_id]}"
+        members.append(Member(r.pcn_id, label, named, scores[r.id], keys[r.id]))
     # Named PCNs by name; lettered PCNs by letter: an order that says nothing about who they are.
     members.sort(key=lambda m: (not m.named, m.label if m.named else (len(m.label), m.label)))
     view.members = members
-    view.weakest, view.not_sure = question_figures(questionnaire, submission_ids)
-    view.actions = common_actions(questionnaire, [r.plan_json for r in rows])
     return view
+
+
+def _round_figures(questionnaire: Questionnaire, submission_ids: list[int], scores: list[dict]) -> tuple:
+    """A round's distributions by domain, weakest questions, "Not sure" answers and common actions."""
+    plans = list(db.session.scalars(select(Submission.plan_json).where(Submission.id.in_(submission_ids))))
+    weakest, not_sure = question_figures(questionnaire, submission_ids)
+    return domain_spreads(questionnaire, scores), weakest, not_sure, common_actions(questionnaire, plans)
 
 
 def core_scores(submission_ids) -> dict[int, dict[str, tuple[float, float]]]:

@@ -34,6 +34,7 @@ from ..templating import in_uk, uk_date
 from .exports import safe_cell, workbook_bytes
 from .rounds import (
     ReturnRow,
+    frozen_cache,
     latest_submission_ids,
     questionnaires_of,
     record,
@@ -153,6 +154,7 @@ class HeatCell:
 class HeatRow:
     row: ReturnRow
     cells: list[HeatCell]
+    key: tuple = ()  # what the cells are worked out from: the frozen submission, the measure and the questionnaire
 
 
 @dataclass
@@ -174,8 +176,9 @@ def heatmap(round_: ReturnRound, args: Mapping[str, str]) -> Heatmap:
     everyone = return_rows(round_)
     rows = [r for r in everyone if r.submission_id is not None]
     names = [b.name for b in core.bands]
-    heat_rows = []
-    for row in rows:
+    cache = frozen_cache("heat_cells")
+
+    def cells_of(row: ReturnRow) -> list[HeatCell]:
         cells = []
         for d in domains:
             value = row.scores.get(d.id)
@@ -184,7 +187,12 @@ def heatmap(round_: ReturnRound, args: Mapping[str, str]) -> Heatmap:
             else:
                 band = core.band_for(value[index])
                 cells.append(HeatCell(value[index], band.name, names.index(band.name)))
-        heat_rows.append(HeatRow(row, cells))
+        return cells
+
+    heat_rows = []
+    for row in rows:  # a submission's cells are the same every time: worked out once, then reused
+        key = (row.submission_id, row.submitted_at, measure, round_.questionnaire_hash, round_.supplement_hash)
+        heat_rows.append(HeatRow(row, cache.get_or_make(key, lambda row=row: cells_of(row)), key))
     limits = [b.min for b in core.bands] + [100]
     bands = [(b.name, b.min, limits[i + 1]) for i, b in enumerate(core.bands)]
     summary = []
@@ -208,6 +216,20 @@ def heatmap(round_: ReturnRound, args: Mapping[str, str]) -> Heatmap:
 # A submitted return -------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class FrozenAnswer:
+    """An answer as submitted, with how the return page words each level."""
+
+    current: int | None
+    current_unsure: bool
+    target: int | None
+    target_unsure: bool
+    not_applicable: bool
+    note: str
+    now_text: str
+    target_text: str
+
+
 @dataclass
 class SubmissionView:
     submission: Submission
@@ -215,14 +237,48 @@ class SubmissionView:
     supplement: Questionnaire | None
     core_score: object
     supplement_score: object
-    answers: dict[str, SubmissionAnswer]
+    answers: dict[str, FrozenAnswer]
     plan: list[dict]
     history: list[Submission]
     pdf_ready: bool
 
 
-def submission_view(submission: Submission) -> SubmissionView:
+def _level_text(question, value: int | None, unsure: bool) -> str:
+    if unsure:
+        return "Not sure"
+    if value is None:
+        return "Not answered"
+    return f"Level {value}: {question.levels.get(value, '') if question else ''}"
+
+
+def _frozen_return(submission: Submission) -> tuple:
+    """What a submitted return's page shows of its answers, scores and plan: frozen at submission, so worked out
+    once (its answers read and scored again) and then reused."""
     core_score, supplement_score = submission_scores(submission)
+    questions = {}
+    for questionnaire_hash in (submission.questionnaire_hash, submission.supplement_hash):
+        if questionnaire_hash:
+            questions.update(registry().by_hash(questionnaire_hash).questions_by_id)
+    answers = {}
+    for a in submission.answers:
+        question = questions.get(a.question_id)
+        answers[a.question_id] = FrozenAnswer(
+            a.current,
+            a.current_unsure,
+            a.target,
+            a.target_unsure,
+            a.not_applicable,
+            a.note,
+            _level_text(question, a.current, a.current_unsure),
+            _level_text(question, a.target, a.target_unsure),
+        )
+    return core_score, supplement_score, answers, json.loads(submission.plan_json or "[]")
+
+
+def submission_view(submission: Submission) -> SubmissionView:
+    core_score, supplement_score, answers, plan = frozen_cache("returns", 2_000).get_or_make(
+        (submission.id, submission.submitted_at), lambda: _frozen_return(submission)
+    )
     history = list(
         db.session.scalars(
             select(Submission)
@@ -236,8 +292,8 @@ def submission_view(submission: Submission) -> SubmissionView:
         supplement=registry().by_hash(submission.supplement_hash) if submission.supplement_hash else None,
         core_score=core_score,
         supplement_score=supplement_score,
-        answers={a.question_id: a for a in submission.answers},
-        plan=json.loads(submission.plan_json or "[]"),
+        answers=answers,
+        plan=plan,
         history=history,
         pdf_ready=submission.pdf_rendered_at is not None,
     )

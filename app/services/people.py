@@ -49,6 +49,14 @@ def invitable_roles(user: User, organisation: Organisation) -> tuple[Role, ...]:
     return ()
 
 
+def kinds_invitable_in_area(user: User) -> tuple[str, ...]:
+    """The kinds of organisation, among those an ICB lead or administrator looks after, that they may invite to: as
+    invitable_roles gives, every one whose kind has roles (an ICB lead's area holds its own ICB, its PCNs and LMCs)."""
+    if not user.active or not (permissions.is_admin(user) or permissions.icb_of(user) is not None):
+        return ()
+    return tuple(kind for kind, roles in ROLES_FOR_KIND.items() if roles)
+
+
 def can_invite(user: User, organisation: Organisation, role: str) -> bool:
     return role in invitable_roles(user, organisation)
 

@@ -5,11 +5,14 @@ progress, overdue). What the ICB reads is the frozen submission, never the live 
 """
 
 import json
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from flask import current_app
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
@@ -470,6 +473,88 @@ class ReturnRow:
     scores: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
+class FrozenCache:
+    """A bounded store, least recently used out first, of figures derived from submitted returns.
+
+    A submission is frozen when it is made (its answers, scores and plan never change), so what is worked out from
+    it (its domain figures, its cells in a table, a benchmark over a set of them) can be kept and reused. Keys carry
+    the submission's id *and* its submission time, so a database whose ids are reused (tests, a demo reset) can
+    never be served another return's figures. Each app has its own store.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key, value):
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+        return value
+
+    def get_or_make(self, key, make: Callable):
+        found = self.get(key)
+        return found if found is not None else self.put(key, make())
+
+
+def frozen_cache(name: str, size: int = 20_000) -> FrozenCache:
+    caches = current_app.extensions.setdefault("frozen_figures", {})
+    cache = caches.get(name)
+    if cache is None:
+        cache = caches.setdefault(name, FrozenCache(size))
+    return cache
+
+
+@dataclass(frozen=True)
+class FrozenScores:
+    """A submission's applicable domain figures, {domain id: (now, target)}: every section's, and the core's."""
+
+    every: dict[str, tuple[float, float]]
+    core: dict[str, tuple[float, float]]
+
+
+def frozen_scores(keys: Iterable[tuple[int, datetime]]) -> dict[int, FrozenScores]:
+    """Each submission's domain figures (a domain whose every question was not applicable has none), by id, read
+    from the database only for submissions not already held. `keys` are (submission id, submitted at)."""
+    cache = frozen_cache("scores")
+    found: dict[int, FrozenScores] = {}
+    missing: dict[int, tuple[int, datetime]] = {}
+    for key in keys:
+        held = cache.get(key)
+        if held is None:
+            missing[key[0]] = key
+        else:
+            found[key[0]] = held
+    if missing:
+        read = {submission_id: FrozenScores({}, {}) for submission_id in missing}
+        for submission_id, domain_id, now, target, section in db.session.execute(
+            select(
+                SubmissionDomainScore.submission_id,
+                SubmissionDomainScore.domain_id,
+                SubmissionDomainScore.now,
+                SubmissionDomainScore.target,
+                SubmissionDomainScore.section,
+            ).where(SubmissionDomainScore.submission_id.in_(list(missing)), SubmissionDomainScore.applicable)
+        ):
+            figures = read[submission_id]
+            figures.every[domain_id] = (now, target)
+            if section == "core":
+                figures.core[domain_id] = (now, target)
+        for submission_id, figures in read.items():
+            found[submission_id] = cache.put(missing[submission_id], figures)
+    return found
+
+
 def latest_submission_ids(round_id: int):
     """Each PCN's latest submission for the round, as a subquery of ids: what the ICB sees."""
     return (
@@ -482,71 +567,71 @@ def record(round_: ReturnRound, action: str, summary: str, user: User | None = N
     audit.record(action, summary, area_id=round_.icb_id, round_id=round_.id, user=user)
 
 
+_parent = aliased(Organisation)
+# The dashboard's statements, built once (a statement costs more to build than to run): the round is a parameter.
+_SCOPE = (
+    select(
+        RoundPcn.pcn_id,
+        RoundPcn.last_reminded_at,
+        Organisation.name,
+        Organisation.ods_code,
+        _parent.ods_code,
+        _parent.name,
+    )
+    .join(Organisation, Organisation.id == RoundPcn.pcn_id)
+    .outerjoin(_parent, _parent.id == Organisation.parent_id)
+    .where(RoundPcn.round_id == bindparam("round_id"))
+)
+_LATEST = select(
+    Submission.id,
+    Submission.pcn_id,
+    Submission.submitted_at,
+    Submission.overall_now,
+    Submission.overall_target,
+    Submission.supplement_now,
+    Submission.supplement_target,
+    Submission.reopened_at,
+    Submission.pdf_rendered_at,
+).where(
+    Submission.id.in_(
+        select(func.max(Submission.id))
+        .where(Submission.round_id == bindparam("round_id"))
+        .group_by(Submission.pcn_id)
+        .scalar_subquery()
+    )
+)
+_STARTED = select(Assessment.pcn_id).where(Assessment.round_id == bindparam("round_id")).distinct()
+
+
 def return_rows(round_: ReturnRound) -> list[ReturnRow]:
     """Every PCN in the round's scope with its status and, once submitted, its latest submission's scores.
 
     A fixed number of queries, each bounded by the round: nothing here grows with PCNs outside the ICB.
     """
-    parent = aliased(Organisation)
-    scope = db.session.execute(
-        select(
-            RoundPcn.pcn_id,
-            RoundPcn.last_reminded_at,
-            Organisation.name,
-            Organisation.ods_code,
-            parent.ods_code,
-            parent.name,
-        )
-        .join(Organisation, Organisation.id == RoundPcn.pcn_id)
-        .outerjoin(parent, parent.id == Organisation.parent_id)
-        .where(RoundPcn.round_id == round_.id)
-    ).all()
-    latest_ids = latest_submission_ids(round_.id)
-    submissions = {
-        row.pcn_id: row
-        for row in db.session.execute(
-            select(
-                Submission.id,
-                Submission.pcn_id,
-                Submission.submitted_at,
-                Submission.overall_now,
-                Submission.overall_target,
-                Submission.supplement_now,
-                Submission.supplement_target,
-                Submission.reopened_at,
-                Submission.pdf_rendered_at,
-            ).where(Submission.id.in_(latest_ids))
-        )
-    }
-    scores: dict[int, dict[str, tuple[float, float]]] = {}
-    for row in db.session.execute(
-        select(
-            SubmissionDomainScore.submission_id,
-            SubmissionDomainScore.domain_id,
-            SubmissionDomainScore.now,
-            SubmissionDomainScore.target,
-        ).where(SubmissionDomainScore.submission_id.in_(latest_ids), SubmissionDomainScore.applicable)
-    ):  # a domain whose every question was not applicable has no figure to show
-        scores.setdefault(row.submission_id, {})[row.domain_id] = (row.now, row.target)
-    started = set(db.session.scalars(select(Assessment.pcn_id).where(Assessment.round_id == round_.id).distinct()))
+    given = {"round_id": round_.id}
+    scope = db.session.execute(_SCOPE, given).all()
+    submissions = {row[1]: row for row in db.session.execute(_LATEST, given)}
+    scores = frozen_scores((sub[0], sub[2]) for sub in submissions.values())
     late = past_deadline(round_)
+    started = set()  # once past the deadline, a PCN without a return is overdue whether or not it has started
+    if not late and len(submissions) < len(scope):
+        started = set(db.session.scalars(_STARTED, given))
     rows = []
     for pcn_id, reminded, name, code, sub_code, sub_name in scope:
         sub = submissions.get(pcn_id)
         if sub is not None:
-            status = ReturnStatus.REOPENED if sub.reopened_at else ReturnStatus.SUBMITTED
+            status = ReturnStatus.REOPENED if sub[7] else ReturnStatus.SUBMITTED
         elif late:
             status = ReturnStatus.OVERDUE
         else:
             status = ReturnStatus.IN_PROGRESS if pcn_id in started else ReturnStatus.NOT_STARTED
         row = ReturnRow(pcn_id, name, code or "", sub_code or "", sub_name or "", status, reminded)
         if sub is not None:
-            row.submission_id = sub.id
-            row.submitted_at = sub.submitted_at
-            row.overall_now, row.overall_target = sub.overall_now, sub.overall_target
-            row.supplement_now, row.supplement_target = sub.supplement_now, sub.supplement_target
-            row.pdf_ready = sub.pdf_rendered_at is not None
-            row.scores = scores.get(sub.id, {})
+            sub_id, _, row.submitted_at, row.overall_now, row.overall_target, row.supplement_now = sub[:6]
+            row.submission_id = sub_id
+            row.supplement_target = sub[6]
+            row.pdf_ready = sub[8] is not None
+            row.scores = scores[sub_id].every
         rows.append(row)
     rows.sort(key=lambda r: r.pcn_name.lower())
     return rows

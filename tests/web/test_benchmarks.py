@@ -360,3 +360,24 @@ def test_with_fewer_than_five_lettered_pcns_every_pcn_is_lettered(app, pcns, lmc
         for p in [named, *hidden]:
             assert p["name"] not in where
         assert len(set(re.findall(LETTER, where))) == 5
+
+
+def test_what_the_icb_lead_saw_first_is_never_what_the_lmc_is_shown(app, pcns, lmc_client, icb_client):
+    # Figures and rows are kept between page views: the ICB's named view, seen first, must not reach the LMC, and
+    # a PCN withdrawing its name must show as a letter at once.
+    round_id = make_round(app, [p["id"] for p in pcns[:6]])
+    for i, pcn in enumerate(pcns[:6]):
+        answer(app, round_id, pcn, i)
+    path = f"/benchmarks/rounds/{round_id}"
+    lead_view = html(icb_client, path)
+    assert all(p["name"] in lead_view for p in pcns[:6])
+    body = html(lmc_client, path)
+    named = next(p for p in pcns if p["name"] == "Cedar Benchmark PCN")
+    for p in pcns[:6]:
+        assert (p["name"] in body) == (p is named)
+    with app.app_context():
+        db.session.get(Organisation, named["id"]).named_to_lmc = False
+        db.session.commit()
+    body = html(lmc_client, path)
+    assert not any(p["name"] in body for p in pcns[:6])
+    assert len(set(re.findall(LETTER, body))) == 6
