@@ -4,6 +4,8 @@ import os
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from app.config import PROJECT_ROOT
@@ -42,7 +44,24 @@ def start_gunicorn(target: str, port: int, env: dict, log_path: Path, workers: i
         command, cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
     )
     server.log_file = log
+    server.log_path = log_path
     return server
+
+
+def wait_for_gunicorn(server: subprocess.Popen, url: str, limit: float = 60) -> None:
+    """Wait until `url` answers 200; say why, with the end of gunicorn's log, if it stops or does not answer."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn stopped (exit {server.returncode}):\n{server.log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer {url} within {limit:.0f} s:\n{server.log_path.read_text()[-3000:]}")
 
 
 def stop_gunicorn(server: subprocess.Popen, grace: float = 10) -> None:

@@ -42,7 +42,7 @@ from app import create_app
 from app.extensions import db
 from app.models import Answer, Assessment, AssessmentStatus, Organisation, OrgKind, Role, User
 from app.services import database
-from tests.servers import free_port, start_gunicorn, stop_gunicorn
+from tests.servers import free_port, start_gunicorn, stop_gunicorn, wait_for_gunicorn
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PCN_COUNT = 10
@@ -117,21 +117,6 @@ def start_server(url: str, port: int, log_path: Path) -> subprocess.Popen:
         }
     )
     return start_gunicorn("app:create_app()", port, env, log_path, WORKERS)
-
-
-def wait_until_up(server: subprocess.Popen, base: str, log_path: Path, limit: float = 30) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn stopped (exit {server.returncode}):\n{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer /healthz within {limit:.0f} s:\n{log_path.read_text()[-3000:]}")
 
 
 def stop_server(server: subprocess.Popen) -> None:
@@ -429,7 +414,7 @@ def main() -> int:
             port = free_port()
             base = f"http://127.0.0.1:{port}"
             server = start_server(url, port, log_path)
-            wait_until_up(server, base, log_path)
+            wait_for_gunicorn(server, f"{base}/healthz", limit=30)
             print(f"gunicorn ({WORKERS} workers) on {base}; {args.users} users for {args.seconds:g} s")
 
             started = time.perf_counter()

@@ -41,7 +41,7 @@ from app.services import assessments, plans, rounds
 from app.services.scoring import AnswerValue
 from tests.benchmarks.benchmark_pages import LMC_EMAIL, _build
 from tests.benchmarks.returns_benchmark import _postgres_schema
-from tests.servers import free_port, start_gunicorn, stop_gunicorn
+from tests.servers import free_port, start_gunicorn, stop_gunicorn, wait_for_gunicorn
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PASSWORD = "benchmark-password"
@@ -151,27 +151,6 @@ def build(url: str) -> tuple[list[Page], dict]:
 # --- Servers ------------------------------------------------------------------------------------------------
 
 
-def _gunicorn(target: str, port: int, env: dict, log_path: Path) -> subprocess.Popen:
-    server = start_gunicorn(target, port, env, log_path, WORKERS)
-    server.log_path = log_path
-    return server
-
-
-def _wait(server: subprocess.Popen, port: int, path: str, limit: float = 60) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn stopped (exit {server.returncode}):\n{server.log_path.read_text()[-3000:]}")
-        try:
-            status, _, _ = Client(port).get(path)
-            if status < 500:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer within {limit:.0f} s:\n{server.log_path.read_text()[-3000:]}")
-
-
 def _workers(server: subprocess.Popen) -> list[int]:
     children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
     return [int(pid) for pid in children]
@@ -248,7 +227,9 @@ def measure(url: str, label: str, args, keep: Path | None) -> list[dict]:
     print(f"\n{label}: {facts['pcns']:,} PCNs; X01 has {facts['x01 returns']} returns. Built in "
           f"{time.monotonic() - started:.0f} s.", flush=True)  # fmt: skip
     if args.only:
-        pages = [p for p in pages if args.only.lower() in f"{p.role} {p.name}".lower()]
+        pages = [p for p in pages if args.only.lower() in f"{p.role}: {p.name}".lower()]  # as the table prints them
+        if not pages:
+            raise SystemExit(f"No page matches --only {args.only!r}: give part of a name as the table prints it.")
     rows = []
     with tempfile.TemporaryDirectory(prefix="throughput-") as tmp:
         tmp = Path(tmp)
@@ -267,9 +248,9 @@ def measure(url: str, label: str, args, keep: Path | None) -> list[dict]:
             "JOBS_SQLITE_PATH": str(tmp / "jobs.sqlite"),
             "PYTHONUNBUFFERED": "1",
         }
-        app_server = _gunicorn("app:create_app()", app_port, env, tmp / "app.log")
+        app_server = start_gunicorn("app:create_app()", app_port, env, tmp / "app.log", WORKERS)
         try:
-            _wait(app_server, app_port, "/healthz")
+            wait_for_gunicorn(app_server, f"http://127.0.0.1:{app_port}/healthz")
             clients: dict[str, Client] = {}
             index = []
             for number, page in enumerate(pages):
@@ -288,11 +269,12 @@ def measure(url: str, label: str, args, keep: Path | None) -> list[dict]:
             (captured / "index.txt").write_text("\n".join(index) + "\n")
             if keep:
                 shutil.copytree(captured, keep / label.lower(), dirs_exist_ok=True)
-            floor_server = _gunicorn(
-                "tests.benchmarks.floor_app:create_floor()", floor_port, {"FLOOR_PAGES": str(captured)}, tmp / "f.log"
+            floor_env = {"FLOOR_PAGES": str(captured)}
+            floor_server = start_gunicorn(
+                "tests.benchmarks.floor_app:create_floor()", floor_port, floor_env, tmp / "f.log", WORKERS
             )
             try:
-                _wait(floor_server, floor_port, "/0")
+                wait_for_gunicorn(floor_server, f"http://127.0.0.1:{floor_port}/0")
                 print(f"{'page':<38} {'size':>7} {'app r/s':>9} {'floor r/s':>10} {'ratio':>7}", flush=True)
                 for number, page in enumerate(pages):
                     cookie = clients[page.email].cookie_header()
