@@ -161,13 +161,24 @@ class Questionnaire:
 
     def minutes(self, domain: Domain | None = None) -> int:
         """Expected minutes to answer: reading at 200 words a minute, and a minute to decide each question."""
-        questions = domain.questions if domain else tuple(self.questions_by_id.values())
-        words = sum(
-            len(text.split())
-            for q in questions
-            for text in (q.text, q.guidance, *q.levels.values(), *q.evidence.values())
-        )
-        return max(1, round(words / 200 + len(questions)))
+        if domain is None:
+            return self._minutes[None]
+        if any(d is domain for d in self.domains):
+            return self._minutes[domain.id]
+        return _minutes_for(domain.questions)
+
+    @cached_property
+    def _minutes(self) -> dict[str | None, int]:
+        """Counted once per loaded questionnaire: the home and Questionnaires pages ask on every view."""
+        every = _minutes_for(tuple(self.questions_by_id.values()))
+        return {None: every} | {d.id: _minutes_for(d.questions) for d in self.domains}
 
     def longest_section_minutes(self) -> int:
         return max((self.minutes(d) for d in self.domains), default=0)
+
+
+def _minutes_for(questions) -> int:
+    words = sum(
+        len(text.split()) for q in questions for text in (q.text, q.guidance, *q.levels.values(), *q.evidence.values())
+    )
+    return max(1, round(words / 200 + len(questions)))
