@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask, render_template
 
-from . import api, auth, questionnaires, security, templating
+from . import api, auth, page_cache, questionnaires, security, templating
 from .config import PROJECT_ROOT, build_config, check_config
 from .extensions import csrf, db, limiter, login_manager
 from .services import security_log
@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     templating.init_app(app)
     questionnaires.init_app(app)
     auth.init_app(app)
+    page_cache.init_app(app)  # after the security hooks: rendered pages kept while their data is unchanged
 
     from .api import bp as api_bp
     from .assessments import bp as assessments_bp

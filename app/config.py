@@ -62,7 +62,14 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # The cookie outlives the session it names, so a user whose session ended is still known when they come
         # back and what they typed can be given back to them alone. The session itself lives on the server.
         "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+        # The cookie is sent again only when what it holds changes: its 14 days run from signing in, far beyond any
+        # session's own limits (SESSION_MAX_HOURS), and re-signing it on every page was measurable work.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # Bytes of rendered pages each worker keeps (app/page_cache.py); 0 turns keeping pages off.
+        "PAGE_CACHE_BYTES": int(os.environ.get("PAGE_CACHE_BYTES", str(32 * 1024 * 1024))),
+        # Render a kept page afresh all the same and fail if the two differ: the tests check every kept page this way.
+        "PAGE_CACHE_VERIFY": env == "testing",
         # Idle time after which a signed-in user must sign in again (their typed input is kept). ASVS level 2: 30.
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "30")),
         # However active, a session ends this long after sign-in.

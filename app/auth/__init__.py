@@ -63,6 +63,9 @@ def load_user(user_id: str):
         return None
     result = sessions.check(session.get("sid"), uid, idle=_idle(), lifetime=_lifetime())
     if result.user is not None:
+        # For the page cache, read with the session so that it costs no second statement. Kept on this request,
+        # not on g: an application context (and so g, and the user Flask-Login keeps there) can outlive a request.
+        request.environ["app.data_counters"] = result.counters
         return result.user
     for key in ("_user_id", "_fresh", "_id", "sid"):
         session.pop(key, None)

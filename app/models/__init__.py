@@ -28,12 +28,14 @@ from .rounds import (
 )
 from .session import UserSession
 from .user import ROLE_LABELS, Role, User
+from .versions import DataVersion
 
 __all__ = [
     "ApiToken",
     "AppendOnly",
     "AuditEvent",
     "BackgroundJob",
+    "DataVersion",
     "Invitation",
     "JobStatus",
     "RETURN_STATUS_LABELS",

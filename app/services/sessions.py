@@ -37,6 +37,7 @@ class Check:
     user: User | None
     session: UserSession | None = None
     ended: str | None = None  # why it ended now (idle, expired), or "revoked"/"unknown" for a dead token
+    counters: object = None  # the data counters read with the session (app/services/data_versions.py)
 
 
 def _hash(token: str) -> str:
@@ -60,7 +61,7 @@ def check(token: str | None, user_id: int, idle: timedelta, lifetime: timedelta)
     found = get_session_with_user(_hash(token))
     if found is None or found[0].user_id != user_id:
         return Check(None, ended="unknown")
-    record, user = found
+    record, user, counters = found
     if record.ended_at is not None:
         return Check(None, record, ended="revoked")
     now = utcnow()
@@ -76,7 +77,8 @@ def check(token: str | None, user_id: int, idle: timedelta, lifetime: timedelta)
     if now - as_utc(record.last_seen_at) > TOUCH_EVERY:
         record.last_seen_at = now
         db.session.commit()
-    return Check(user, record)
+        counters = None  # read before a commit, so they may be behind it: this request renders its page afresh
+    return Check(user, record, counters=counters)
 
 
 def _end(record: UserSession, reason: str, now: datetime) -> None:
