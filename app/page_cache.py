@@ -109,7 +109,7 @@ def _key() -> tuple | None:
     counters = request.environ.get("app.data_counters")  # read with the session check (app/auth, load_user)
     if counters is None or data_versions.uncommitted_writes(db.session):
         return None
-    versions = data_versions.pick(db.session, current_user, counters)
+    versions = data_versions.pick(db.session, current_user, counters, request.endpoint)
     if versions is None:
         return None
     questionnaires = current_app.extensions.get("questionnaires")

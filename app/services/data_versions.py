@@ -6,27 +6,35 @@ transaction, so a reader never sees a change without its count.
 
 Scopes, and what bumps them:
 - "all": every change to anything a page shows. Administrators' pages depend on this alone.
-- "epoch": every change to organisations, accounts, LMC coverage, rounds, letters, submissions, questionnaires and
-  anything else not listed in PCN_TABLES; and every change at all made by anyone but a signed-in PCN user or ICB
-  lead (administrators, LMC officers, the job worker, the command line). Every page depends on it.
+- "epoch": every change to organisations, accounts, LMC coverage, rounds, letters, questionnaires and anything else
+  not listed in PCN_TABLES or PEER_TABLES; and every change at all made by anyone but a signed-in PCN user or ICB
+  lead or a job acting for one PCN (administrators, LMC officers, other jobs, the command line). Every page depends
+  on it.
 - "org:<id>": changes to the tables in PCN_TABLES (a PCN's assessments, answers, plans, stored reports, invitations
   and the audit trail) made by a signed-in user of that organisation: a PCN's users, or an ICB's lead.
 - "area:<icb id>": the same changes made by the users of any PCN in that ICB's area.
+- "peers": a PCN's submitted returns (PEER_TABLES), when submitted or reopened by its own users or ICB lead, or
+  written by a job acting for that PCN (`acting_for`); these also bump the writer's scopes above.
 
 Whose pages depend on what:
-- a PCN user: epoch, their PCN, their ICB (its lead's changes; not the other PCNs');
+- a PCN user: epoch, their PCN, their ICB (its lead's changes; not the other PCNs'); and on the results and web
+  report pages, which show peer figures from every PCN's returns, peers;
 - an ICB lead: epoch, their ICB, their ICB's area;
 - an LMC officer: epoch, their LMC, and the ICB and area of each ICB holding a sub-ICB location it covers;
 - an administrator: all.
 
-Why that is enough: a PCN user can change only their own PCN's rows in PCN_TABLES (every route checks), and those
-rows are shown only to that PCN, its ICB's lead, LMC officers covering that ICB and administrators. An ICB lead can
-change such rows only for PCNs in their own ICB, whose pages depend on the ICB's scope. Everything else moves the
-epoch, which every page depends on. A table that is never shown on a kept page (sessions, kept input, jobs) bumps
-nothing. Anything that cannot be told apart (a raw SQL write) moves the epoch.
+Why that is enough: a PCN user can change only their own PCN's rows in PCN_TABLES and PEER_TABLES (every route
+checks), and those rows are shown only to that PCN, its ICB's lead, LMC officers covering that ICB and
+administrators; a submitted return is also shown, as peer figures, on other PCNs' results and web report pages,
+which depend on peers. An ICB lead can change such rows only for PCNs in their own ICB, whose pages depend on the
+ICB's scope. Everything else moves the epoch, which every page depends on. A table that is never shown on a kept
+page (sessions, kept input, jobs) bumps nothing. Anything that cannot be told apart (a raw SQL write) moves the
+epoch.
 """
 
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from itertools import chain
 
 from flask import g, has_request_context
@@ -41,6 +49,9 @@ EPOCH = "epoch"
 PCN_TABLES = frozenset(
     {"assessment", "answer", "domain_progress", "plan_action", "stored_report", "invitation", "audit_event"}
 )
+# A PCN's submitted returns: also shown, as peer figures, on every PCN's results and web report pages.
+PEER_TABLES = frozenset({"submission", "submission_answer", "submission_domain_score"})
+PEERS = "peers"
 # Shown on no kept page: the account page (sessions, API tokens) and the job pages are never kept.
 UNSEEN_TABLES = frozenset({"data_version", "user_session", "pending_input", "background_job", "api_token"})
 PCN_ROLES = (Role.CLINICAL_DIRECTOR, Role.PCN_MEMBER)
@@ -76,12 +87,28 @@ def scopes_for(tables: Iterable[str], writer: list[str] | None) -> set[str]:
     seen = set(tables) - UNSEEN_TABLES
     if not seen:
         return set()
-    if seen <= PCN_TABLES and writer:
-        return {ALL, *writer}
+    if seen <= PCN_TABLES | PEER_TABLES and writer:
+        return {ALL, *writer, PEERS} if seen & PEER_TABLES else {ALL, *writer}
     return {ALL, EPOCH}
 
 
+_acting_for: ContextVar[list[str] | None] = ContextVar("data_versions_acting_for", default=None)
+
+
+@contextmanager
+def acting_for(pcn: Organisation):
+    """Changes made inside count as the PCN's own (a background job's work on one PCN's return), not as the epoch."""
+    token = _acting_for.set([org(pcn.id), area(pcn.area_id)])
+    try:
+        yield
+    finally:
+        _acting_for.reset(token)
+
+
 def _writer() -> list[str] | None:
+    acting = _acting_for.get()
+    if acting is not None:
+        return acting
     if not has_request_context():
         return None
     return writer_scopes(g.get("_login_user"))  # the user Flask-Login loaded for this request, if any
@@ -175,6 +202,7 @@ COUNTERS = (
     _counter(literal("org:") + cast(User.organisation_id, String)).label("own"),
     _counter(literal("org:") + cast(OWNER.area_id, String)).label("icb"),
     _counter(literal("area:") + cast(User.organisation_id, String)).label("area"),
+    _counter(literal(PEERS)).label("peers"),
 )
 _READ = select(*COUNTERS).select_from(User).outerjoin(OWNER, OWNER.id == User.organisation_id)
 # Counters only ever grow, so their sum grows whenever any of them does: one figure for all of an LMC's ICBs. (Read
@@ -184,13 +212,17 @@ _COVERED = select(func.coalesce(func.sum(DataVersion.version), 0)).where(
 )
 
 
-def pick(session: Session, user: User, counters) -> tuple | None:
+# The PCN pages that show peer figures: every PCN's submitted returns, in its ICB and in England.
+PEER_PAGES = frozenset({"assessments.results", "reports.report"})
+
+
+def pick(session: Session, user: User, counters, endpoint: str | None = None) -> tuple | None:
     """From the counters read with the session, those of the scopes this user's pages depend on (see the top of
     this module), as a key; None if their pages are not kept. The epoch, in every key but an administrator's, moves
     with any change to roles, organisations or LMC coverage, so a key never outlives the scopes it was read for."""
     organisation = user.organisation
     if user.role in PCN_ROLES and organisation.kind == OrgKind.PCN:
-        return ("pcn", counters.epoch, counters.own, counters.icb)
+        return ("pcn", counters.epoch, counters.own, counters.icb, counters.peers if endpoint in PEER_PAGES else 0)
     if user.role == Role.ICB_LEAD and organisation.kind == OrgKind.ICB:
         return ("icb", counters.epoch, counters.own, counters.area)
     if user.role == Role.LMC_OFFICER and organisation.kind == OrgKind.LMC:
@@ -200,6 +232,6 @@ def pick(session: Session, user: User, counters) -> tuple | None:
     return None
 
 
-def viewer_versions(session: Session, user: User) -> tuple | None:
+def viewer_versions(session: Session, user: User, endpoint: str | None = None) -> tuple | None:
     """`pick` for this user, reading the counters on their own (the session check reads them with the session)."""
-    return pick(session, user, session.execute(_READ.where(User.id == user.id)).one())
+    return pick(session, user, session.execute(_READ.where(User.id == user.id)).one(), endpoint)

@@ -11,7 +11,7 @@ from ..extensions import db
 from ..jobs import JobError, handler, params_of
 from ..models import Assessment, BackgroundJob, PlanAction, ReturnRound, RoundPcn, Submission, User
 from ..models.base import as_utc, utcnow
-from . import mail
+from . import data_versions, mail
 from .reports import build_report, render_report_pdf
 from .rounds import submitted_values
 
@@ -36,11 +36,12 @@ def render_submission_pdf(job: BackgroundJob, progress):
     submission = db.session.get(Submission, job.submission_id)
     if submission is None:
         raise JobError("The submission this report was for no longer exists.")
-    progress(0, 1)
-    if submission.pdf_rendered_at is None:
-        submission.pdf = render_report_pdf(submission_report(submission))
-        submission.pdf_rendered_at = utcnow()
-    progress(1, 1)
+    with data_versions.acting_for(submission.pcn):  # the PCN's own return: its kept pages, not everyone's
+        progress(0, 1)
+        if submission.pdf_rendered_at is None:
+            submission.pdf = render_report_pdf(submission_report(submission))
+            submission.pdf_rendered_at = utcnow()
+        progress(1, 1)
     return None
 
 

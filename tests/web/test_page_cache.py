@@ -17,8 +17,9 @@ from app.page_cache import PageStore, StalePage
 from app.queries.organisations import get_organisation_by_code
 from app.services import data_versions
 from tests.conftest import _client_for, page
-from tests.helpers import core, domain_data, start
+from tests.helpers import complete_all, core, domain_data, start
 from tests.web.test_benchmarks import make_round
+from tests.web.test_rounds import answer_everything, open_round, start_return
 
 
 @pytest.fixture(autouse=True)
@@ -141,6 +142,24 @@ def test_an_administrators_rename_shows_on_a_pcns_kept_pages(app, cd_client):
     assert "Riverside and Weir PCN" not in cd_client.get("/").get_data(as_text=True)
 
 
+def test_a_return_submitted_elsewhere_renders_peer_figures_afresh_and_nothing_else(
+    app, cd4_client, icb_client, cd_client
+):
+    round_id = open_round(app, icb_client)  # Riverside, in the first ICB, answers its return
+    riverside = start_return(cd_client, round_id)
+    answer_everything(app, cd_client, riverside)
+    base = start(cd4_client)  # Hillside, in the second ICB: its own assessment, confirmed
+    complete_all(cd4_client, app, base)
+    assert cd4_client.post(f"{base}/check").status_code == 302
+    for path in (base, f"{base}/results"):
+        _look(cd4_client, path)
+        assert _kept(app, cd4_client, path)
+    assessment_id = riverside.rstrip("/").split("/")[-1]
+    assert cd_client.post(f"/rounds/submit/{assessment_id}", data={"declaration": "y"}).status_code == 302
+    assert not _kept(app, cd4_client, f"{base}/results")  # its peer figures for England may have changed
+    assert _kept(app, cd4_client, base)
+
+
 def test_a_raw_sql_change_renders_every_page_afresh(app, cd_client):
     _look(cd_client, "/")
     with app.app_context():
@@ -221,6 +240,9 @@ def test_people_in_other_sessions_and_roles_never_share_a_kept_page(app, cd_clie
         ({"answer"}, None, {"all", "epoch"}),
         ({"user_session", "pending_input"}, None, set()),
         ({"?"}, ["org:5", "area:2"], {"all", "epoch"}),
+        # A return submitted: the PCN's own scopes, and the peer figures every PCN's results page shows.
+        ({"submission", "submission_answer", "assessment"}, ["org:5", "area:2"], {"all", "org:5", "area:2", "peers"}),
+        ({"submission"}, None, {"all", "epoch"}),
     ],
 )
 def test_what_a_change_bumps(tables, writer, expected):
