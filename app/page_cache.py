@@ -5,9 +5,11 @@ A page is kept under: the user, their session, the full address, the counters of
 invitation expiring, is at most a minute old), and the questionnaires as loaded. Any change to what the page shows
 moves one of those counters, in the same transaction as the change, so the next request renders afresh.
 
-What is fresh on every request all the same: the session check (an ended, idle or deactivated session is refused as
-before), the security headers, and the CSP nonce, which is replaced in the kept bytes. The CSRF tokens in a kept page
-belong to the same session, which is part of the key. Only GET requests for the pages in KEPT_ENDPOINTS are kept, and
+What is fresh on every request all the same: the session check (a kept page is served only to a session that is
+live and needs nothing written, read in one statement with the counters by app/services/sessions.py `glance`; any
+other request goes the usual way, where an ended, idle or deactivated session is refused), the security headers,
+and the CSP nonce, which is replaced in the kept bytes. The CSRF tokens in a kept page belong to the same session,
+which is part of the key. Only GET requests for the pages in KEPT_ENDPOINTS are kept, and
 only when the session holds nothing but sign-in state (no messages to show, no input kept for the user); a response
 that is not a 200 HTML page, that changed the session, or that was rendered with changes not yet committed, is not
 kept.
@@ -23,11 +25,11 @@ import time
 from collections import OrderedDict
 
 from flask import Flask, Response, current_app, g, request, session
-from flask_login import current_user
 
+from .auth import idle_limit, lifetime_limit
 from .extensions import db
 from .security import csp_nonce
-from .services import data_versions
+from .services import data_versions, sessions
 
 KEPT_ENDPOINTS = frozenset(
     {
@@ -102,18 +104,19 @@ def _comparable(body: bytes) -> bytes:
 
 
 def _key() -> tuple | None:
-    if request.method != "GET" or request.endpoint not in KEPT_ENDPOINTS:
+    """The key of this request's page if it may be kept, read without loading the user or starting a transaction,
+    so that serving a kept page costs one statement and one round trip to the database."""
+    if request.method != "GET" or request.endpoint not in KEPT_ENDPOINTS or not session.keys() <= SIGN_IN_KEYS:
         return None
-    if not session.keys() <= SIGN_IN_KEYS or not current_user.is_authenticated:
+    sid = session.get("sid")
+    seen = sessions.glance(sid, session.get("_user_id"), idle=idle_limit(), lifetime=lifetime_limit())
+    if seen is None:  # no live session that needs nothing written: the usual way (app/auth, load_user)
         return None
-    counters = request.environ.get("app.data_counters")  # read with the session check (app/auth, load_user)
-    if counters is None or data_versions.uncommitted_writes(db.session):
-        return None
-    versions = data_versions.pick(db.session, current_user, counters, request.endpoint)
+    versions = data_versions.pick(seen.role, seen.kind, seen, request.endpoint)
     if versions is None:
         return None
     questionnaires = current_app.extensions.get("questionnaires")
-    return (current_user.id, session.get("sid"), request.url, versions, int(time.time() // 60), id(questionnaires))
+    return (seen.user_id, sid, request.url, versions, int(time.time() // 60), id(questionnaires))
 
 
 def init_app(app: Flask) -> None:

@@ -61,11 +61,8 @@ def load_user(user_id: str):
         uid = int(user_id)
     except (TypeError, ValueError):
         return None
-    result = sessions.check(session.get("sid"), uid, idle=_idle(), lifetime=_lifetime())
+    result = sessions.check(session.get("sid"), uid, idle=idle_limit(), lifetime=lifetime_limit())
     if result.user is not None:
-        # For the page cache, read with the session so that it costs no second statement. Kept on this request,
-        # not on g: an application context (and so g, and the user Flask-Login keeps there) can outlive a request.
-        request.environ["app.data_counters"] = result.counters
         return result.user
     for key in ("_user_id", "_fresh", "_id", "sid"):
         session.pop(key, None)
@@ -78,11 +75,11 @@ def load_user(user_id: str):
     return None
 
 
-def _idle() -> timedelta:
+def idle_limit() -> timedelta:
     return timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
 
 
-def _lifetime() -> timedelta:
+def lifetime_limit() -> timedelta:
     return timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
 
 
@@ -212,7 +209,7 @@ def _account_page(
         "auth/account.html",
         form=form,
         confirm=ConfirmForm(),
-        session_count=len(live_sessions(current_user.id, _idle(), _lifetime())),
+        session_count=len(live_sessions(current_user.id, idle_limit(), lifetime_limit())),
         may_hold_tokens=may_hold,
         token_form=token_form or ApiTokenForm(formdata=None),
         tokens=api_tokens.tokens_of(current_user) if may_hold else [],

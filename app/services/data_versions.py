@@ -38,7 +38,7 @@ from contextvars import ContextVar
 from itertools import chain
 
 from flask import g, has_request_context
-from sqlalchemy import String, TextClause, bindparam, cast, event, func, inspect, literal, or_, select
+from sqlalchemy import String, TextClause, case, cast, event, func, inspect, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -176,9 +176,8 @@ def _forget(session: Session, transaction) -> None:
 
 # --- Which scopes a viewer's pages depend on ---------------------------------------------------------------------
 #
-# Every signed-in request reads its session and user in one statement (app/queries/sessions.py); the counters any
-# viewer might need come with it, as the columns below (an LMC officer's ICBs apart: one more statement), and `pick`
-# chooses the ones this viewer's pages depend on.
+# A request for a kept page reads its session, its user and every counter any viewer might need in one statement
+# (app/queries/sessions.py, GLANCE), as the columns below, and `pick` chooses the ones this viewer's pages depend on.
 
 OWNER = aliased(Organisation, name="owner")  # the user's organisation, joined to name its ICB
 
@@ -188,13 +187,27 @@ def _counter(scope):
 
 
 def _covered(prefix: str):
-    """The scopes, under this prefix, of each ICB holding a sub-ICB location the LMC covers."""
+    """The scopes, under this prefix, of each ICB holding a sub-ICB location the user's LMC covers."""
     return (
         select(literal(prefix) + cast(Organisation.area_id, String))
         .join(lmc_coverage, lmc_coverage.c.sub_icb_id == Organisation.id)
-        .where(lmc_coverage.c.lmc_id == bindparam("lmc_id"))
+        .where(lmc_coverage.c.lmc_id == OWNER.id)
+        .correlate(OWNER)
     )
 
+
+# Counters only ever grow, so their sum grows whenever any of them does: one figure for all of an LMC's ICBs. Read
+# for LMC officers only (CASE is evaluated lazily, so no one else pays for it).
+_COVERED = case(
+    (
+        OWNER.kind == OrgKind.LMC,
+        select(func.coalesce(func.sum(DataVersion.version), 0))
+        .where(or_(DataVersion.scope.in_(_covered("org:")), DataVersion.scope.in_(_covered("area:"))))
+        .correlate(OWNER)
+        .scalar_subquery(),
+    ),
+    else_=0,
+)
 
 COUNTERS = (
     _counter(literal(EPOCH)).label("epoch"),
@@ -203,35 +216,32 @@ COUNTERS = (
     _counter(literal("org:") + cast(OWNER.area_id, String)).label("icb"),
     _counter(literal("area:") + cast(User.organisation_id, String)).label("area"),
     _counter(literal(PEERS)).label("peers"),
+    _COVERED.label("covered"),
 )
-_READ = select(*COUNTERS).select_from(User).outerjoin(OWNER, OWNER.id == User.organisation_id)
-# Counters only ever grow, so their sum grows whenever any of them does: one figure for all of an LMC's ICBs. (Read
-# apart, for LMC officers only: folded into the session check it made that statement slower for everyone.)
-_COVERED = select(func.coalesce(func.sum(DataVersion.version), 0)).where(
-    or_(DataVersion.scope.in_(_covered("org:")), DataVersion.scope.in_(_covered("area:")))
-)
+_READ = select(*COUNTERS).select_from(User).join(OWNER, OWNER.id == User.organisation_id)
 
 
 # The PCN pages that show peer figures: every PCN's submitted returns, in its ICB and in England.
 PEER_PAGES = frozenset({"assessments.results", "reports.report"})
 
 
-def pick(session: Session, user: User, counters, endpoint: str | None = None) -> tuple | None:
-    """From the counters read with the session, those of the scopes this user's pages depend on (see the top of
-    this module), as a key; None if their pages are not kept. The epoch, in every key but an administrator's, moves
-    with any change to roles, organisations or LMC coverage, so a key never outlives the scopes it was read for."""
-    organisation = user.organisation
-    if user.role in PCN_ROLES and organisation.kind == OrgKind.PCN:
+def pick(role: str, kind: str, counters, endpoint: str | None = None) -> tuple | None:
+    """From the counters, those of the scopes the pages of a user with this role, in an organisation of this kind,
+    depend on (see the top of this module), as a key; None if their pages are not kept. The epoch, in every key but
+    an administrator's, moves with any change to roles, organisations or LMC coverage, so a key never outlives the
+    scopes it was read for."""
+    if role in PCN_ROLES and kind == OrgKind.PCN:
         return ("pcn", counters.epoch, counters.own, counters.icb, counters.peers if endpoint in PEER_PAGES else 0)
-    if user.role == Role.ICB_LEAD and organisation.kind == OrgKind.ICB:
+    if role == Role.ICB_LEAD and kind == OrgKind.ICB:
         return ("icb", counters.epoch, counters.own, counters.area)
-    if user.role == Role.LMC_OFFICER and organisation.kind == OrgKind.LMC:
-        return ("lmc", counters.epoch, counters.own, session.scalar(_COVERED, {"lmc_id": organisation.id}))
-    if user.role == Role.ADMIN and organisation.kind == OrgKind.ADMIN:
+    if role == Role.LMC_OFFICER and kind == OrgKind.LMC:
+        return ("lmc", counters.epoch, counters.own, counters.covered)
+    if role == Role.ADMIN and kind == OrgKind.ADMIN:
         return ("admin", counters.all)
     return None
 
 
 def viewer_versions(session: Session, user: User, endpoint: str | None = None) -> tuple | None:
-    """`pick` for this user, reading the counters on their own (the session check reads them with the session)."""
-    return pick(session, user, session.execute(_READ.where(User.id == user.id)).one(), endpoint)
+    """`pick` for this user, reading the counters on their own."""
+    counters = session.execute(_READ.where(User.id == user.id)).one()
+    return pick(user.role, user.organisation.kind, counters, endpoint)

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from ..extensions import db
 from ..models import User, UserSession
 from ..models.base import as_utc, utcnow
-from ..queries.sessions import get_session_with_user
+from ..queries.sessions import get_session_with_user, glance_at_session
 
 # last_seen_at is written at most this often, so an active user does not cost a write on every request.
 TOUCH_EVERY = timedelta(seconds=60)
@@ -37,7 +37,6 @@ class Check:
     user: User | None
     session: UserSession | None = None
     ended: str | None = None  # why it ended now (idle, expired), or "revoked"/"unknown" for a dead token
-    counters: object = None  # the data counters read with the session (app/services/data_versions.py)
 
 
 def _hash(token: str) -> str:
@@ -61,7 +60,7 @@ def check(token: str | None, user_id: int, idle: timedelta, lifetime: timedelta)
     found = get_session_with_user(_hash(token))
     if found is None or found[0].user_id != user_id:
         return Check(None, ended="unknown")
-    record, user, counters = found
+    record, user = found
     if record.ended_at is not None:
         return Check(None, record, ended="revoked")
     now = utcnow()
@@ -77,8 +76,22 @@ def check(token: str | None, user_id: int, idle: timedelta, lifetime: timedelta)
     if now - as_utc(record.last_seen_at) > TOUCH_EVERY:
         record.last_seen_at = now
         db.session.commit()
-        counters = None  # read before a commit, so they may be behind it: this request renders its page afresh
-    return Check(user, record, counters=counters)
+    return Check(user, record)
+
+
+def glance(token: str | None, user_id: str | None, idle: timedelta, lifetime: timedelta):
+    """For a kept page: the session's row (its user's role, organisation kind and the data counters) if the token
+    is a live session of this user that `check` would pass without writing anything; otherwise None, and the
+    request takes the usual way through `check`, which ends, refuses or touches the session as it should."""
+    if not token or not isinstance(token, str) or len(token) > 100 or not isinstance(user_id, str):
+        return None
+    row = glance_at_session(_hash(token))
+    if row is None or str(row.user_id) != user_id or row.ended_at is not None or not row.active:
+        return None
+    now = utcnow()
+    if now - as_utc(row.last_seen_at) > min(idle, TOUCH_EVERY) or now - as_utc(row.created_at) > lifetime:
+        return None
+    return row
 
 
 def _end(record: UserSession, reason: str, now: datetime) -> None:

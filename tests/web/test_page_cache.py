@@ -2,20 +2,22 @@
 
 Each test looks at a page, changes something the way a user (or an administrator, or the command line) would, and
 checks the page shows the change at once; and that a change elsewhere (another PCN) leaves a kept page kept. Whether a
-page came from memory is told by the SQL it ran: a kept page runs one statement, the session check, which reads the
-counters with the session.
+page came from memory is told by the SQL it ran: a kept page runs one statement, a glance at the session, which reads
+the counters with it.
 """
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select, text, update
 
 from app.extensions import db
-from app.models import DataVersion, Organisation, User
+from app.models import DataVersion, Organisation, User, UserSession
+from app.models.base import as_utc, utcnow
 from app.page_cache import PageStore, StalePage
 from app.queries.organisations import get_organisation_by_code
-from app.services import data_versions
+from app.services import data_versions, sessions
 from tests.conftest import _client_for, page
 from tests.helpers import complete_all, core, domain_data, start
 from tests.web.test_benchmarks import make_round
@@ -28,7 +30,7 @@ def _serve_kept_pages(app, monkeypatch):
     monkeypatch.setitem(app.config, "PAGE_CACHE_VERIFY", False)
 
 
-KEPT_STATEMENTS = 1  # the session check, which reads the counters with the session
+KEPT_STATEMENTS = 1  # the glance at the session, which reads the counters with it
 
 
 class Statements:
@@ -205,12 +207,62 @@ def test_an_ended_session_is_never_served_a_kept_page(app, cd_client):
     assert _kept(app, cd_client, base)
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "cd@example.org"))
-        from app.services import sessions
-
         sessions.end_all(user.id, sessions.EndReason.SIGNED_OUT_EVERYWHERE)
     response = cd_client.get(base)
     assert response.status_code == 302
     assert "/sign-in" in response.location
+
+
+def _behind_the_apps_back(app, statement) -> None:
+    """A change made straight to the database, which counts nothing: only the session check can notice it."""
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(statement)
+
+
+def _token_hash(client) -> str:
+    with client.session_transaction() as session:
+        return sessions._hash(session["sid"])
+
+
+def _this_session(client):
+    return update(UserSession).where(UserSession.token_hash == _token_hash(client))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda client, now: _this_session(client).values(ended_at=now),
+        lambda client, now: update(User).where(User.email == "cd@example.org").values(active=False),
+        lambda client, now: _this_session(client).values(last_seen_at=now - timedelta(hours=6)),  # idle
+        lambda client, now: _this_session(client).values(created_at=now - timedelta(days=3)),  # past its lifetime
+    ],
+    ids=["ended", "deactivated", "idle", "expired"],
+)
+def test_a_session_that_is_no_longer_live_is_never_served_a_kept_page(app, cd_client, change):
+    base = start(cd_client)
+    _look(cd_client, base)
+    assert _kept(app, cd_client, base)
+    _behind_the_apps_back(app, change(cd_client, utcnow()))
+    try:
+        response = cd_client.get(base)
+        assert response.status_code == 302
+        assert "/sign-in" in response.location
+    finally:
+        _behind_the_apps_back(app, update(User).where(User.email == "cd@example.org").values(active=True))
+
+
+def test_a_session_due_its_last_seen_time_is_written_and_the_page_rendered_afresh(app, cd_client):
+    _look(cd_client, "/")
+    assert _kept(app, cd_client, "/")
+    two_minutes_ago = utcnow() - timedelta(minutes=2)
+    _behind_the_apps_back(app, _this_session(cd_client).values(last_seen_at=two_minutes_ago))
+    assert not _kept(app, cd_client, "/")
+    with app.app_context():
+        seen = db.session.scalar(
+            select(UserSession.last_seen_at).where(UserSession.token_hash == _token_hash(cd_client))
+        )
+    assert as_utc(seen) > two_minutes_ago
+    assert _kept(app, cd_client, "/")
 
 
 def test_a_page_is_rendered_afresh_each_minute(app, cd_client, monkeypatch):
