@@ -28,7 +28,7 @@ def home():
             "main/home_pcn.html",
             in_progress=next((a for a in assessments if a.status == AssessmentStatus.IN_PROGRESS), None),
             assessments=assessments,
-            rounds=round_service.rounds_for_pcn(organisation.id),
+            rounds=round_service.rounds_for_pcn(organisation.id, assessments),
             status_labels=RETURN_STATUS_LABELS,
             status_tags=STATUS_TAGS,
             start_form=start_form,

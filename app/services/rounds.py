@@ -223,20 +223,36 @@ class PcnRound:
     status: ReturnStatus
 
 
-def rounds_for_pcn(pcn_id: int) -> list[PcnRound]:
-    """Rounds this PCN is in that have opened, newest first, with where the PCN is in each."""
+def rounds_for_pcn(pcn_id: int, assessments: list[Assessment]) -> list[PcnRound]:
+    """Rounds this PCN is in that have opened, newest first, with where the PCN is in each: two statements however
+    many rounds there are. `assessments` are all of the PCN's (the home page has them already)."""
     rounds = list(
         db.session.scalars(
             select(ReturnRound)
             .join(RoundPcn, RoundPcn.round_id == ReturnRound.id)
             .where(RoundPcn.pcn_id == pcn_id, ReturnRound.opens_on <= today())
+            .options(joinedload(ReturnRound.icb))
             .order_by(ReturnRound.closes_on.desc())
         )
     )
+    if not rounds:
+        return []
+    # The newest assessment and the newest submission of each round, as round_assessment and latest_submission.
+    newest_assessment: dict[int, Assessment] = {}
+    for assessment in sorted(assessments, key=lambda a: a.id):
+        if assessment.pcn_id == pcn_id and assessment.round_id is not None:
+            newest_assessment[assessment.round_id] = assessment
+    newest_submission: dict[int, Submission] = {}
+    submissions = db.session.scalars(
+        select(Submission)
+        .where(Submission.pcn_id == pcn_id, Submission.round_id.in_([r.id for r in rounds]))
+        .order_by(Submission.id)
+    )
+    for submission in submissions:
+        newest_submission[submission.round_id] = submission
     found = []
     for round_ in rounds:
-        assessment = round_assessment(round_.id, pcn_id)
-        submission = latest_submission(round_.id, pcn_id)
+        assessment, submission = newest_assessment.get(round_.id), newest_submission.get(round_.id)
         found.append(PcnRound(round_, assessment, submission, status_of(round_, assessment is not None, submission)))
     return found
 

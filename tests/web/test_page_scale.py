@@ -1,4 +1,4 @@
-"""No page's work grows with PCNs outside the user's area.
+"""No page's work grows with PCNs outside the user's area, nor a PCN's home page with its rounds.
 
 An ICB lead's and an LMC officer's pages are read, counting the SQL statements each issues; then many PCNs, their
 people and a round of submitted returns are added in another ICB, and every page must issue the same number of
@@ -205,3 +205,17 @@ def test_the_administrators_people_page_is_paginated_with_clear_navigation(app, 
     # An ICB lead's area fits on one page: no pagination.
     lead = page(_client_for(app, "icb@example.org").get("/people"))
     assert lead.find("nav", class_="nhsuk-pagination") is None
+
+
+def test_a_pcns_home_page_does_not_grow_with_the_rounds_it_is_in(app, made):
+    pcn = _add_pcns(app, made, "QDM", "90A", ["Roundabout"])[0]
+    client = _client_for(app, pcn["cd"])
+    make_round(app, [pcn["id"]], title="First round")
+    _read(app, client, "/")  # (the first page after signing in also sets the session's CSRF token)
+    one_round, _ = _read(app, client, "/")
+    answer(app, make_round(app, [pcn["id"]], title="Second round"), pcn, 1)  # submitted
+    answer(app, make_round(app, [pcn["id"]], title="Third round"), pcn, 2, submit=False)  # begun
+    three_rounds, html = _read(app, client, "/")
+    assert three_rounds == one_round, f"{one_round} statements with one round, {three_rounds} with three"
+    assert html.count("asks for your readiness return") == 3
+    assert "Submitted on" in html and "Continue your return" in html and "Start your return" in html
