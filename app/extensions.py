@@ -29,8 +29,10 @@ class Database:
 
     @property
     def reader(self) -> Engine:
-        """The same database and pool, each statement on its own (autocommit): for a single read that needs no
-        transaction around it, it saves PostgreSQL's BEGIN and ROLLBACK round trips."""
+        """The same database and pool, each statement on its own: for a single read that needs no transaction
+        around it. On PostgreSQL that is autocommit, which saves the BEGIN and ROLLBACK round trips. SQLite's driver
+        starts no transaction for a read anyway, and there autocommit would cost a statement of its own (a PRAGMA
+        resetting the isolation level each time the connection goes back to the pool)."""
         return current_app.extensions["database_reader"]
 
     def init_app(self, app: Flask) -> None:
@@ -44,7 +46,9 @@ class Database:
             event.listen(engine, "connect", _sqlite_pragmas)
         app.extensions["database"] = self
         app.extensions["database_engine"] = engine
-        app.extensions["database_reader"] = engine.execution_options(isolation_level="AUTOCOMMIT")
+        app.extensions["database_reader"] = (
+            engine if url.startswith("sqlite") else engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         app.teardown_appcontext(lambda exc: self.session.remove())
 
 
