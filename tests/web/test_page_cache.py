@@ -347,3 +347,21 @@ def test_a_change_reaches_the_kept_pages_of_those_who_see_it_and_no_others(app, 
         db.session.commit()
     after = _keys(app)
     assert {email for email in VIEWERS if before[email] != after[email]} == reaches
+
+
+def test_no_kept_page_carries_a_rate_limit(app):
+    """A kept page is served before the rate limiter looks at the request (app/page_cache.py): that is sound only
+    while none of the kept pages is rate limited. A limit added to one of them must move it out of KEPT_ENDPOINTS."""
+    from flask_limiter.util import get_qualified_name
+
+    from app.extensions import limiter
+    from app.page_cache import KEPT_ENDPOINTS
+
+    manager = limiter.limit_manager
+    with app.app_context():  # the sign-in limits are read from the app's configuration
+        assert not manager.application_limits and not manager.default_limits
+        for endpoint in KEPT_ENDPOINTS:
+            assert not manager.decorated_limits(get_qualified_name(app.view_functions[endpoint])), endpoint
+            assert not manager.blueprint_limits(app, endpoint.split(".")[0]), endpoint
+        # The check sees a limit where there is one: the sign-in page's.
+        assert manager.decorated_limits(get_qualified_name(app.view_functions["auth.sign_in"]))
