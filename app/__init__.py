@@ -8,6 +8,7 @@ from flask import Flask, render_template
 
 from . import api, auth, page_cache, questionnaires, security, templating
 from .config import PROJECT_ROOT, build_config, check_config
+from .cookie_session import CheckedOnceSessionInterface
 from .extensions import csrf, db, limiter, login_manager
 from .services import security_log
 
@@ -26,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         os.environ["FLASK_DEBUG"] = "0"
 
     _security_logging(app)
+    app.session_interface = CheckedOnceSessionInterface()  # each signed cookie checked once per worker
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
