@@ -116,8 +116,8 @@ def _key() -> tuple | None:
     if versions is None:
         return None
     questionnaires = current_app.extensions.get("questionnaires")
-    # The address as scheme, host, path and query: what request.url holds, without the work of building it.
-    address = (request.scheme, request.host, request.full_path)
+    # The address as scheme, host, script root, path and query: what request.url holds, without building it.
+    address = (request.scheme, request.host, request.root_path, request.full_path)
     return (seen.user_id, sid, address, versions, int(time.time() // 60), id(questionnaires))
 
 
