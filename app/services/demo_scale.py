@@ -42,7 +42,8 @@ def icb_sizes(total: int, count: int = ICB_COUNT) -> list[int]:
     there are enough, the rest share what is left."""
     if total < count:
         return [1] * total
-    largest = max(1, min(LARGEST, round(total * LARGEST / 1250)))
+    # Never so large that another ICB is left with no PCN.
+    largest = max(1, min(LARGEST, round(total * LARGEST / 1250), total - (count - 1)))
     sizes = [largest]
     if total - largest >= FORTY + (count - 2):
         sizes.append(FORTY)
@@ -151,14 +152,20 @@ def load(total: int, seed: int = 2026, icb_count: int = ICB_COUNT, only_icb: int
             }
             for p in started
         ]
-        assessment_ids = dict(
-            zip(
-                started,
-                db.session.scalars(
-                    insert(Assessment).returning(Assessment.id, sort_by_parameter_order=True), assessment_rows
-                ),
-                strict=True,
+        # An ICB where no PCN has started (a small data set's one-PCN ICBs) inserts nothing: an INSERT given no rows
+        # would try to make one row of defaults.
+        assessment_ids = (
+            dict(
+                zip(
+                    started,
+                    db.session.scalars(
+                        insert(Assessment).returning(Assessment.id, sort_by_parameter_order=True), assessment_rows
+                    ),
+                    strict=True,
+                )
             )
+            if assessment_rows
+            else {}
         )
         submitted = [p for p, f in zip(pcn_ids, fates, strict=True) if f < 0.85]
         answer_rows, score_rows = [], []

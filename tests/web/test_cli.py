@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -63,3 +64,37 @@ def test_demo_load_is_refused_in_production(app):
 def test_db_upgrade_is_safe_to_repeat(app):
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0 and "Database is up to date." in result.output
+
+
+@pytest.mark.parametrize("pcns", [5, 42])  # one ICB with no PCN started; 42 ICBs of one PCN
+def test_a_small_national_scale_data_set_loads_with_a_pcn_in_every_icb(tmp_path, pcns):
+    """`demo load --pcns N` for a quick look at the ICB pages: it used to fail for small totals, where an ICB could
+    be left with no PCN, or with no PCN that had started its return."""
+    from app import create_app
+    from app.models import OrgKind
+    from app.services import database
+
+    application = create_app(
+        {"APP_ENV": "testing", "SECRET_KEY": "test-secret", "DATABASE_URL": f"sqlite:///{tmp_path / 'small.sqlite'}"}
+    )
+    with application.app_context():
+        database.upgrade()
+    try:
+        result = application.test_cli_runner().invoke(args=["demo", "load", "--pcns", str(pcns)])
+        assert result.exit_code == 0, result.output
+        assert f"National-scale data set loaded: {pcns} PCNs" in result.output
+        with application.app_context():
+            icbs = db.session.scalars(select(Organisation).where(Organisation.name.like("Measuring ICB __"))).all()
+            pcns_in = {
+                icb.ods_code: db.session.scalar(
+                    select(func.count(Organisation.id)).where(
+                        Organisation.area_id == icb.id, Organisation.kind == OrgKind.PCN
+                    )
+                )
+                for icb in icbs
+            }
+        assert len(icbs) == min(pcns, 42) and sum(pcns_in.values()) == pcns and min(pcns_in.values()) >= 1
+    finally:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
