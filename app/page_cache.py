@@ -103,6 +103,12 @@ def _comparable(body: bytes) -> bytes:
     return _SIGNED_TOKEN.sub(rb'value="\1"', body)
 
 
+def minute() -> int:
+    """The minute, part of every key: what a page shows of the time (a deadline passed, an invitation expired) is
+    never more than a minute old."""
+    return int(time.time() // 60)
+
+
 def _key() -> tuple | None:
     """The key of this request's page if it may be kept, read without loading the user or starting a transaction,
     so that serving a kept page costs one statement and one round trip to the database."""
@@ -118,7 +124,7 @@ def _key() -> tuple | None:
     questionnaires = current_app.extensions.get("questionnaires")
     # The address as scheme, host, script root, path and query: what request.url holds, without building it.
     address = (request.scheme, request.host, request.root_path, request.full_path)
-    return (seen.user_id, sid, address, versions, int(time.time() // 60), id(questionnaires))
+    return (seen.user_id, sid, address, versions, minute(), id(questionnaires))
 
 
 def init_app(app: Flask) -> None:
