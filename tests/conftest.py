@@ -121,6 +121,24 @@ def _clean_assessments(request):
         limiter.reset()
 
 
+@pytest.fixture(autouse=True)
+def _report_html_parsed_as_weasyprint_would(monkeypatch):
+    """Every PDF report the suite renders is parsed both ways, and must give WeasyPrint's own tree: the fast parse
+    (app/services/pdf_engine.py) is then tested on every kind of report the tests make, notes and all."""
+    from app.services import pdf_engine
+    from tests.pdf_trees import as_weasyprint_parses, tree
+
+    fast = pdf_engine.parse_html
+
+    def checked(source: str):
+        root = fast(source)
+        assert root is not None, "the report's HTML is not well-formed XML: it would be parsed the slow way"
+        assert tree(root) == as_weasyprint_parses(source)
+        return root
+
+    monkeypatch.setattr(pdf_engine, "parse_html", checked)
+
+
 @pytest.fixture
 def app_ctx(app):
     with app.app_context():

@@ -31,7 +31,7 @@ from ..models.base import utcnow
 from ..questionnaires import Question, Questionnaire, Scale
 from ..questionnaires.schema import EFFORT_LABELS
 from ..templating import UK, in_uk, render_markdown, uk_date
-from . import benchmarks, charts, peer_figures
+from . import benchmarks, charts, pdf_engine, peer_figures
 from .assessments import answer_values, core_questionnaire, questionnaire_for, supplement_questionnaire
 from .planning import MONTHS
 from .plans import by_month, progress_counts, visible_actions
@@ -286,6 +286,7 @@ class _Renderer:
     """WeasyPrint objects kept between renders: the fetcher, fonts and the stylesheet, parsed once.
 
     WeasyPrint is imported on first use: it takes half a second, which every other page and command can skip.
+    The HTML is parsed, and the PDF's streams compressed, as `pdf_engine` says.
     """
 
     def __init__(self):
@@ -293,6 +294,7 @@ class _Renderer:
         from weasyprint.text.fonts import FontConfiguration
 
         self.weasyprint = weasyprint
+        self.deflate = pdf_engine.use_default_deflate_level()
         self.fetcher = _local_fetcher_class()(timeout=1)
         self.fonts = FontConfiguration()
         self.stylesheet = None
@@ -319,7 +321,7 @@ class _Renderer:
         the collector runs as usual once the render is done.
         """
         with self.lock:
-            document = self.weasyprint.HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=self.fetcher)
+            document = pdf_engine.html_document(self.weasyprint, html, STATIC_DIR.as_uri() + "/", self.fetcher)
             stylesheets = [self.css()] if stylesheet else []
             paused = gc.isenabled()
             gc.disable()
