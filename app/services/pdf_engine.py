@@ -1,7 +1,7 @@
 """Two ways the report's PDF is made faster than WeasyPrint makes it by default, with the same pages.
 
-Both are measured by tests/benchmarks/pdf_benchmark.py, and both are checked by tests/web/test_pdf_engine.py
-against WeasyPrint's own way of doing the same thing.
+tests/benchmarks/pdf_benchmark.py measures each against WeasyPrint's own way, and tests/web/test_pdf_engine.py
+checks that each gives the same pages.
 
 - **Parsing.** WeasyPrint parses HTML with tinyhtml5, a complete HTML5 parser written in Python: about 30 ms for a
   full report, a twentieth of its render. The report's HTML is ours, from one template, and is also well-formed

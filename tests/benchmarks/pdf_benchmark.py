@@ -8,6 +8,8 @@ varied answers and notes through the services, generates the plan, then measures
 - first render: the download when nothing stored matches (reports.stored_pdf after a plan action's note has
   changed): the state key, the report build, WeasyPrint, and storing the PDF;
 - the WeasyPrint floor: the same HTML with no stylesheet (WeasyPrint's defaults), to read the first against;
+- what app/services/pdf_engine.py saves: the HTML parse by expat against WeasyPrint's own parser (tinyhtml5), and
+  a render with pydyf deflating at its own level 9 rather than at zlib's default;
 - cached download: reports.stored_pdf with nothing changed (the state key and the stored bytes), and the state
   key alone;
 - peak resident memory (ru_maxrss) of the process before the first render and after all the renders.
@@ -148,6 +150,22 @@ def _high_water_mark_mib() -> float | None:
     return int(found.group(1)) / 1024 if found else None
 
 
+class _PydyfOwnLevel:
+    """For comparison only: renders with pydyf deflating at its own level 9, as before pdf_engine."""
+
+    def __enter__(self):
+        import zlib
+
+        import pydyf
+
+        self.ours, pydyf.zlib = pydyf.zlib, zlib
+
+    def __exit__(self, *exc):
+        import pydyf
+
+        pydyf.zlib = self.ours
+
+
 class _CollectorLeftOn:
     """For comparison only: renders with the cyclic garbage collector running, as before it was paused."""
 
@@ -208,6 +226,14 @@ def main() -> None:
             rss_after, hwm = _peak_rss_mib(), _high_water_mark_mib() if hwm_reset else None
             with _CollectorLeftOn():
                 collector_on = _timed(lambda: renderer.pdf(html), args.runs)
+            with _PydyfOwnLevel():
+                level_nine = _timed(lambda: renderer.pdf(html), args.runs)
+            import tinyhtml5
+
+            from app.services import pdf_engine
+
+            expat = _timed(lambda: pdf_engine.parse_html(html), max(args.runs, 50))
+            html5 = _timed(lambda: tinyhtml5.parse(html, namespace_html_elements=False), max(args.runs, 50))
             cached = _timed(lambda: reports.stored_pdf(assessment), max(args.runs, 50))
             assert cached[2] == pdf, "the cached download did not serve the stored bytes"
             key = _timed(lambda: reports.report_state_key(assessment), max(args.runs, 50))
@@ -222,6 +248,9 @@ def main() -> None:
     print(_line("WeasyPrint alone, report stylesheet", *styled[:2]))
     print(_line("WeasyPrint floor (same HTML, no stylesheet)", *floor[:2]))
     print(_line("WeasyPrint with the report stylesheet, garbage collector left on (as before)", *collector_on[:2]))
+    print(_line("WeasyPrint with the report stylesheet, pydyf deflating at level 9 (as before)", *level_nine[:2]))
+    print(_line("HTML parse by expat (pdf_engine.parse_html)", *expat[:2], unit="ms"))
+    print(_line("HTML parse by tinyhtml5 (WeasyPrint's own, as before)", *html5[:2], unit="ms"))
     print(_line("cached download (served from storage)", *cached[:2], unit="ms"))
     print(_line("state key alone", *key[:2], unit="ms"))
     if hwm is not None:
