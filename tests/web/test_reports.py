@@ -55,6 +55,12 @@ def test_html_report_has_every_domain_and_every_month(app, cd_client, completed)
     for month in range(1, 7):
         assert f"Month {month}" in headings
     assert METHOD_TITLE in text
+    # One table gives the figures of both summary charts, each domain once, as the results page does.
+    summary_tables = soup.select("section.summary table")
+    assert len(summary_tables) == 1
+    headers = [th.get_text(strip=True) for th in summary_tables[0].select("thead th")]
+    assert headers == ["Domain", "Now", "Band now", "Target", "Band at target", "Gap (points)"]
+    assert len(summary_tables[0].select("tbody tr")) == len(core(app).domains) + 1  # and the overall row
     assert soup.select_one('link[rel=stylesheet][href$="report.css"]')
     assert "currentcolor" not in response.get_data(as_text=True).lower()
 

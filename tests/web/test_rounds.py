@@ -106,6 +106,12 @@ def test_the_return_has_the_supplement_as_a_second_section_scored_separately(app
     answer_everything(app, cd_client, base)
     results = page(cd_client.get(f"{base}/results")).get_text(" ")
     assert supplement in results and "scored separately" in results
+    # The report gives the supplement a table of its own, with its bands and its overall figure.
+    report = page(cd_client.get(f"{base}/report"))
+    table = next(t for t in report.select("table") if supplement in t.caption.get_text())
+    overall = [cell.get_text(strip=True) for cell in table.select("tr.total th, tr.total td")]
+    assert overall[0] == "Overall" and overall[1].endswith("%") and overall[3].endswith("%")
+    assert overall[2] and overall[4] and overall[5].isdigit()  # the bands, now and at target, and the gap
     plan = cd_client.get(f"{base}/plan").get_data(as_text=True)
     assert "Frailty" in plan or "frailty" in plan  # the supplement's actions are in the plan too
 
