@@ -29,10 +29,11 @@ class Database:
 
     @property
     def reader(self) -> Engine:
-        """The same database and pool, each statement on its own: for a single read that needs no transaction
-        around it. On PostgreSQL that is autocommit, which saves the BEGIN and ROLLBACK round trips. SQLite's driver
-        starts no transaction for a read anyway, and there autocommit would cost a statement of its own (a PRAGMA
-        resetting the isolation level each time the connection goes back to the pool)."""
+        """For a single read that needs no transaction around it. On PostgreSQL, an engine and pool of its own whose
+        connections are in autocommit from the start, which saves the BEGIN and ROLLBACK round trips and setting
+        the isolation level on each checkout. SQLite's driver starts no transaction for a read anyway, and there
+        autocommit would cost a statement of its own (a PRAGMA resetting the isolation level each time the
+        connection goes back to the pool), so this is the ordinary engine."""
         return current_app.extensions["database_reader"]
 
     def init_app(self, app: Flask) -> None:
@@ -47,7 +48,7 @@ class Database:
         app.extensions["database"] = self
         app.extensions["database_engine"] = engine
         app.extensions["database_reader"] = (
-            engine if url.startswith("sqlite") else engine.execution_options(isolation_level="AUTOCOMMIT")
+            engine if url.startswith("sqlite") else create_engine(url, isolation_level="AUTOCOMMIT", **options)
         )
         app.teardown_appcontext(lambda exc: self.session.remove())
 

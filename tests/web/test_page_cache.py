@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from flask import current_app
 from sqlalchemy import event, select, text, update
 
 from app import page_cache
@@ -49,11 +50,19 @@ class Statements:
         self.count = 0
         with self.app.app_context():
             engine = db.engine
+            glances = _driver_glances()
         event.listen(engine, "before_cursor_execute", self._count)
         try:
             return client.get(path)
         finally:
             event.remove(engine, "before_cursor_execute", self._count)
+            with self.app.app_context():
+                self.count += _driver_glances() - glances  # PostgreSQL: the glance goes straight to the driver
+
+
+def _driver_glances() -> int:
+    found = current_app.extensions.get("database_glance")
+    return found.calls if found is not None else 0
 
 
 def _nonce(response) -> str:
@@ -366,3 +375,32 @@ def test_no_kept_page_carries_a_rate_limit(app):
             assert not manager.blueprint_limits(app, endpoint.split(".")[0]), endpoint
         # The check sees a limit where there is one: the sign-in page's.
         assert manager.decorated_limits(get_qualified_name(app.view_functions["auth.sign_in"]))
+
+
+def test_the_glance_through_the_driver_reads_what_sqlalchemy_reads(app, cd_client, lmc_client, icb_client):
+    from app.queries import sessions as session_queries
+
+    for client in (cd_client, lmc_client, icb_client):  # a PCN, an LMC (its covered ICBs) and an ICB
+        assert client.get("/").status_code == 200
+    with app.app_context():
+        reader = db.reader
+        if reader.dialect.name != "postgresql":
+            pytest.skip("only PostgreSQL reads the glance through the driver")
+        hashes = db.session.scalars(select(UserSession.token_hash).where(UserSession.ended_at.is_(None))).all()
+        assert len(hashes) >= 3
+        glance = session_queries.DriverGlance(reader)
+        for token_hash in [*hashes, "no-such-session"]:
+            with reader.connect() as connection:
+                expected = connection.execute(session_queries._GLANCE, {"token_hash": token_hash}).first()
+            found = glance.first(token_hash)
+            if expected is None:
+                assert found is None
+            else:
+                assert found._fields == tuple(expected._fields) and tuple(found) == tuple(expected)
+        # A statement that fails raises, and leaves no connection out of the pool or broken in it.
+        broken = session_queries.DriverGlance(reader)
+        broken.sql = "SELECT * FROM no_such_table"
+        with pytest.raises(reader.dialect.dbapi.Error):
+            broken.first(hashes[0])
+        assert reader.pool.checkedout() == 0
+        assert glance.first(hashes[0]) is not None
