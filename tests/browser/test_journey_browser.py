@@ -273,6 +273,7 @@ def completed_assessment(browser, live_server):
     page.get_by_role("button", name="Confirm and see results").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your readiness results")
     urls = {"home": home, "task list": task_list, "domain": domain, "check": check, "results": page.url,
+            "report": page.url.removesuffix("/results") + "/report",
             "account": home.rstrip("/") + "/account"}  # fmt: skip
     state = context.storage_state()
     context.close()
@@ -311,6 +312,7 @@ PAGES = {
     "domain page with an error": ("domain", _error_state),
     "check your answers": ("check", None),
     "results page": ("results", None),
+    "report, the print view": ("report", None),
     "account page": ("account", None),
     "account page with an error": ("account", _short_new_password),
 }

@@ -201,6 +201,16 @@ def test_the_pdf_report_has_the_comparison(fresh, cd_client):
         assert name not in text
 
 
+def test_the_html_report_with_peer_figures_has_no_style_attribute_for_the_csp_to_refuse(fresh, cd_client):
+    round_ = open_round("QDM", "icb@example.org")
+    viewer = answer(round_, *DEMO_ICB[0])
+    for pcn in DEMO_ICB[1:]:
+        answer(round_, *pcn)
+    soup = page(cd_client.get(f"/assessments/{viewer}/report"))
+    assert soup.select("section.peers table col")  # the peers table is there, with its column widths
+    assert not soup.select("[style]")  # set by classes in report.css: the pages' CSP allows no inline style
+
+
 def test_the_html_report_says_why_there_are_no_figures(fresh, cd_client):
     round_ = open_round("QDM", "icb@example.org")
     viewer = answer(round_, *DEMO_ICB[0])
