@@ -136,7 +136,7 @@ def open_context(browser, base_url: str, problems: list[str], **options):
     A JavaScript error on any of its pages, anything the Content-Security-Policy refused, a server error, or a
     missing asset (stylesheet, script, image) is added to `problems`.
     """
-    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900}, **options)
+    context = browser.new_context(base_url=base_url, **({"viewport": {"width": 1280, "height": 900}} | options))
     context.set_default_timeout(10_000)
     context.route("**/*", _local_only)
 

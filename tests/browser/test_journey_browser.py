@@ -332,3 +332,23 @@ def test_page_has_no_wcag_22_aa_violations(new_page, completed_assessment, name)
     if then:
         then(page)
     assert_accessible(page, name)
+
+
+def test_the_report_print_view_fits_a_phone_without_sideways_scrolling(new_page, completed_assessment):
+    state, urls = completed_assessment
+    page = new_page(storage_state=state, viewport={"width": 390, "height": 844})
+    page.goto(urls["report"])
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The table of figures breaks lines between words, never inside one ("No" above "w").
+    lines = page.evaluate(
+        """() => [...document.querySelectorAll('section.summary table th, section.summary table td')].map(cell => {
+            const range = document.createRange();
+            range.selectNodeContents(cell);
+            const words = cell.textContent.trim().split(/\\s+/).length;
+            return [cell.textContent.trim(), range.getClientRects().length, words];
+        })"""
+    )
+    split = [text for text, count, words in lines if count > words]
+    assert not split, f"words broken across lines: {split}"
+    screenshot(page, "report-print-view-390")
