@@ -232,8 +232,11 @@ def completed_assessments(pcn_id: int, questionnaire_key: str) -> list[Assessmen
     return sorted(found, key=lambda a: (a.completed_at or a.created_at, a.id))
 
 
-def trend(assessment: Assessment, questionnaire: Questionnaire) -> tuple[TrendPoint, ...]:
-    """Domain readiness now at each of the PCN's completed assessments, at most the last six, in date order."""
+def trend(
+    assessment: Assessment, questionnaire: Questionnaire, now: Mapping[str, AnswerValue] | None = None
+) -> tuple[TrendPoint, ...]:
+    """Domain readiness now at each of the PCN's completed assessments, at most the last six, in date order; with
+    `now`, this assessment's point is scored from those answers (a submission's, as frozen)."""
     points = []
     # Up to this assessment, never after it: an older assessment's page shows the trend as it stood then.
     until = (assessment.completed_at or assessment.created_at, assessment.id)
@@ -243,7 +246,8 @@ def trend(assessment: Assessment, questionnaire: Questionnaire) -> tuple[TrendPo
         if (a.completed_at or a.created_at, a.id) <= until or a.id == assessment.id
     ]
     for each in earlier[-TREND_LENGTH:]:
-        result = {d.domain.id: d for d in score_assessment(core_questionnaire(each), answer_values(each)).domains}
+        values = now if now is not None and each.id == assessment.id else answer_values(each)
+        result = {d.domain.id: d for d in score_assessment(core_questionnaire(each), values).domains}
         points.append(
             TrendPoint(
                 assessment_id=each.id,
@@ -257,17 +261,19 @@ def trend(assessment: Assessment, questionnaire: Questionnaire) -> tuple[TrendPo
     return tuple(points)
 
 
-def progress_of(assessment: Assessment) -> Progress | None:
-    """Plan against delivery for an assessment that follows an earlier one; None for a first assessment."""
+def progress_of(assessment: Assessment, now: Mapping[str, AnswerValue] | None = None) -> Progress | None:
+    """Plan against delivery for an assessment that follows an earlier one; None for a first assessment. `now` gives
+    the assessment's answers when they are not its current ones: a submitted return's, as frozen."""
     previous = db.session.get(Assessment, assessment.previous_id) if assessment.previous_id else None
     if previous is None:
         return None
     questionnaire = core_questionnaire(assessment)
     previous_questionnaire = core_questionnaire(previous)
+    current = answer_values(assessment) if now is None else now
     domains = plan_against_delivery(
-        questionnaire, answer_values(previous), answer_values(assessment), previous.actions, previous_questionnaire
+        questionnaire, answer_values(previous), current, previous.actions, previous_questionnaire
     )
-    points = trend(assessment, questionnaire)
+    points = trend(assessment, questionnaire, now)
     trend_domains = tuple((d.id, d.title) for d in questionnaire.domains)
     return Progress(
         previous=previous,

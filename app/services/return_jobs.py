@@ -4,6 +4,7 @@ Both are safe to run twice: a PDF already stored is kept, and a PCN reminded by 
 """
 
 import json
+from dataclasses import replace as dataclass_replace
 
 from sqlalchemy import select
 
@@ -12,16 +13,20 @@ from ..jobs import JobError, handler, params_of
 from ..models import Assessment, BackgroundJob, PlanAction, ReturnRound, RoundPcn, Submission, User
 from ..models.base import as_utc, utcnow
 from . import data_versions, mail
+from .progress import progress_of
 from .reports import build_report, render_report_pdf
 from .rounds import submitted_values
 
 
 def submission_report(submission: Submission):
-    """The report of a submission exactly as frozen: its answers and its plan, never the assessment's later state."""
+    """The report of a submission exactly as frozen: its answers and its plan, never the assessment's later state.
+    A reassessment's report also has plan against delivery, as the PCN's own report has: the previous assessment's
+    targets and plan, as they stand when the PDF is made (straight after submitting), against the answers submitted,
+    which are also this return's point on the trend."""
     assessment = db.session.get(Assessment, submission.assessment_id)
     values = submitted_values(submission)
     actions = [PlanAction(**record) for record in json.loads(submission.plan_json or "[]")]
-    return build_report(
+    report = build_report(
         assessment,
         values,
         actions,
@@ -29,6 +34,7 @@ def submission_report(submission: Submission):
         submitted_at=submission.submitted_at,
         submitted_by=submission.submitted_by,
     )
+    return dataclass_replace(report, delivery=progress_of(assessment, now=values))
 
 
 @handler("submission_pdf", label="PDF report of a submitted return", unit="reports")

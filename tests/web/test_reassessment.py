@@ -1,6 +1,8 @@
 """Reassessment: a new assessment prefilled from the last, confirmed page by page; plan against delivery; trend;
 open actions carried into the new plan."""
 
+import shutil
+import subprocess
 from datetime import timedelta
 
 import pytest
@@ -306,3 +308,35 @@ def test_open_actions_are_carried_into_the_new_plan_once(app, cd_client, cd2_cli
             ).all()
         ) == len(open_ids)
     assert "Bring in the" not in page(cd_client.get(f"{second}/plan")).get_text(" ", strip=True)
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs pdftotext (poppler-utils)")
+def test_a_submitted_reassessment_keeps_plan_against_delivery_in_the_icbs_pdf(app, cd_client, icb_client):
+    from app.models import Submission
+    from tests.web.test_rounds import answer_everything, open_round, start_return
+
+    first = completed(app, cd_client, "1", "2")
+    with app.app_context():
+        done = db.session.scalars(select(PlanAction).where(PlanAction.assessment_id == _id(first))).first()
+        done.status = ActionStatus.DONE
+        db.session.commit()
+    base = start_return(cd_client, open_round(app, icb_client))
+    answer_everything(app, cd_client, base)  # level 1 now and 3 at target everywhere: level 2 was not reached
+    assert cd_client.post(f"/rounds/submit/{_id(base)}", data={"declaration": "y"}).status_code == 302
+    with app.app_context():
+        submission = db.session.scalar(select(Submission).where(Submission.assessment_id == _id(base)))
+        assert db.session.get(Assessment, _id(base)).previous_id == _id(first)
+        pdf = submission.pdf
+    text = " ".join(
+        subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode().split()
+    )
+    assert "Plan against delivery" in text and "Target not reached yet" in text
+    assert "Readiness over time" in text  # the trend, with this return as its last point
+    # The submission's answers are what it is scored from, in plan against delivery and in the trend alike.
+    from app.services.scoring import AnswerValue
+
+    with app.app_context():
+        top = {q.id: AnswerValue(current=4, target=4) for d in core(app).domains for q in d.questions}
+        result = progress_service.progress_of(db.session.get(Assessment, _id(base)), now=top)
+        assert result.missed_count == 0 and result.reached_count == core(app).question_count
+        assert set(result.trend[-1].scores.values()) == {100.0}
