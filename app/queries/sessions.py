@@ -55,10 +55,10 @@ def glance_at_session(token_hash: str):
 class DriverGlance:
     """_GLANCE on PostgreSQL, straight through the driver: compiled once, then run on a pooled connection's own
     cursor. Every request for a kept page runs it, and SQLAlchemy's execution and result handling around the one
-    round trip cost about as much as the round trip itself (0.48 against 0.24 ms a glance, median, measured in
-    process). The values are those SQLAlchemy returns: its types for these columns (text, integers, a boolean and
-    timestamps) take psycopg's values as they are; a test compares the two. SQLite keeps SQLAlchemy's way: its
-    driver hands timestamps back as text.
+    round trip cost about as much as the round trip itself: 0.22-0.29 ms a glance against 0.13 ms, median
+    (tests/benchmarks/glance_benchmark.py). The values are those SQLAlchemy returns: its types for these columns
+    (text, integers, a boolean and timestamps) take psycopg's values as they are; a test compares the two. SQLite
+    keeps SQLAlchemy's way: its driver hands timestamps back as text.
     """
 
     def __init__(self, engine):
