@@ -42,6 +42,7 @@ from app.extensions import db
 from app.models import Assessment, Organisation, OrgKind, ReturnRound, Role, Submission, User
 from app.services import assessments, plans, rounds
 from app.services.scoring import AnswerValue
+from tests.benchmarks import python_line
 from tests.benchmarks.benchmark_pages import LMC_EMAIL, _build
 from tests.benchmarks.returns_benchmark import _postgres_schema
 from tests.servers import free_port, start_gunicorn, stop_gunicorn, wait_for_gunicorn
@@ -234,7 +235,7 @@ def measure(url: str, label: str, args, keep: Path | None) -> list[dict]:
     started = time.monotonic()
     pages, facts = build(url)
     print(f"\n{label}: {facts['pcns']:,} PCNs; X01 has {facts['x01 returns']} returns. Built in "
-          f"{time.monotonic() - started:.0f} s. Pages {'rendered afresh' if args.fresh else 'kept'}.",
+          f"{time.monotonic() - started:.0f} s. Pages {'rendered afresh' if args.fresh else 'kept'}. {python_line()}.",
           flush=True)  # fmt: skip
     if args.only:
         pages = [p for p in pages if args.only.lower() in f"{p.role}: {p.name}".lower()]  # as the table prints them

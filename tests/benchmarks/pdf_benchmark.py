@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.benchmarks import python_line
+
 NOTES = [
     "Discussed at the PCN board in March; the partners agreed in principle but want to see the contract terms.",
     "The community trust's locality director is supportive. We meet monthly and have a shared action log.",
@@ -242,7 +244,7 @@ def main() -> None:
             size = f"{len(assessment.answers)} answers, {len(assessment.actions)} actions"
             db.engine.dispose()
 
-    print(f"PDF report for a full assessment ({size}); load average {os.getloadavg()[0]:.1f}")
+    print(f"PDF report for a full assessment ({size}); load average {os.getloadavg()[0]:.1f}; {python_line()}")
     print(f"warm-up (first render in the process: imports WeasyPrint, parses the stylesheet): {warm_up:.3f} s")
     print(_line("first render (download of a new state: key, build, WeasyPrint, store)", *first[:2]))
     print(_line("WeasyPrint alone, report stylesheet", *styled[:2]))
