@@ -132,6 +132,47 @@ def member_rows(view: service.RoundBenchmark) -> tuple[list[str], list[list]]:
     return header, rows
 
 
+def _few(count: int):
+    """A count of PCNs as the page gives it: never one of one to four, which could point to a PCN."""
+    return f"Fewer than {service.MIN_PCNS}" if 0 < count < service.MIN_PCNS else count
+
+
+def weakest_rows(view: service.RoundBenchmark) -> tuple[list[str], list[list]]:
+    header = ["Question", "Domain", "Average level now (%)", "PCNs at the lowest two levels (%)"]
+    rows = [
+        [
+            f.text,
+            f.domain,
+            _figure(f.value),
+            f"{_few(f.low)} PCNs" if 0 < f.low < service.MIN_PCNS else _figure(f.low_share * 100),
+        ]
+        for f in view.weakest
+    ]
+    return header, rows or [[f"No question was answered by at least {service.MIN_PCNS} PCNs."]]
+
+
+def not_sure_rows(view: service.RoundBenchmark) -> tuple[list[str], list[list]]:
+    header = ["Question", "Domain", "PCNs not sure", "PCNs counted"]
+    rows = [[f.text, f.domain, _few(int(f.value)), f.count] for f in view.not_sure]
+    return header, rows or [["No PCN answered “Not sure”."]]
+
+
+def action_rows(view: service.RoundBenchmark) -> tuple[list[str], list[list]]:
+    header = ["Action", "Domain", "PCNs planning it", "PCNs counted"]
+    rows = [[a.title, a.domain, _few(a.count), a.total] for a in view.actions]
+    return header, rows or [["No PCN has planned one of the suggested actions yet."]]
+
+
+# The views in each export, in the page's order: (title, rows).
+SECTIONS = [
+    ("Domains", domain_rows),
+    ("PCNs", member_rows),
+    ("Weakest questions", weakest_rows),
+    ("Not sure answers", not_sure_rows),
+    ("Planned actions", action_rows),
+]
+
+
 def _about(view: service.RoundBenchmark) -> list[list[str]]:
     lines = [[f"Benchmark of “{view.round.title}”"]]
     if not view.enough:
@@ -153,8 +194,10 @@ def export_csv(view: service.RoundBenchmark) -> str:
     for line in _about(view):
         write(line)
     if view.enough:
-        for header, rows in (domain_rows(view), member_rows(view)):
+        for title, view_rows in SECTIONS:
+            header, rows = view_rows(view)
             write([])
+            write([title])
             write(header)
             for row in rows:
                 write(row)
@@ -164,7 +207,7 @@ def export_csv(view: service.RoundBenchmark) -> str:
 def export_xlsx(view: service.RoundBenchmark) -> bytes:
     sheets = [("About", None, list(_about(view)))]
     if view.enough:
-        sheets += [(title, *rows) for title, rows in (("Domains", domain_rows(view)), ("PCNs", member_rows(view)))]
+        sheets += [(title, *view_rows(view)) for title, view_rows in SECTIONS]
     return workbook_bytes(sheets)
 
 

@@ -82,8 +82,9 @@ def make_round(app, pcn_ids, icb_code="QDM", lead="icb@example.org", title="Benc
         return round_.id
 
 
-def answer(app, round_id: int, pcn: dict, seed: int, submit: bool = True) -> None:
-    """Answer every domain (levels varying with the seed), and submit unless told not to."""
+def answer(app, round_id: int, pcn: dict, seed: int, submit: bool = True, unsure: tuple = ()) -> None:
+    """Answer every domain (levels varying with the seed; "Not sure" now for the questions in `unsure`), and submit
+    unless told not to."""
     from app.models import ReturnRound
 
     with app.app_context():
@@ -96,7 +97,10 @@ def answer(app, round_id: int, pcn: dict, seed: int, submit: bool = True) -> Non
             values = {}
             for q, question in enumerate(domain.questions):
                 level = (seed + d + q) % 4
-                values[question.id] = AnswerValue(level, min(4, level + 1))
+                if question.id in unsure:
+                    values[question.id] = AnswerValue(current_unsure=True, target=min(4, level + 1))
+                else:
+                    values[question.id] = AnswerValue(level, min(4, level + 1))
             progress = next((p for p in assessment.domains if p.domain_id == domain.id), None)
             assessments.save_domain(assessment, domain, values, progress.revision if progress else 0, user)
         assessments.complete_assessment(assessment)
@@ -310,6 +314,68 @@ def test_another_icbs_lead_and_an_lmc_covering_none_of_the_round_cannot_find_it(
     index = page(lmc_client.get("/benchmarks/")).get_text()
     assert "Benchmark test round" in index and "Elsewhere" not in index
     assert lmc_client.get("/benchmarks/rounds/999999").status_code == 404
+
+
+def page_table(soup, heading: str) -> list[list[str]]:
+    table = soup.find("h2", string=heading).find_next("table")
+    return [[td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in table.find("tbody").find_all("tr")]
+
+
+def csv_sections(text: str) -> dict[str, list[list[str]]]:
+    """The CSV's views: title -> its header row and rows (each view follows a blank row and its title)."""
+    sections, rows = {}, list(csv.reader(io.StringIO(text)))
+    for i, row in enumerate(rows[:-1]):
+        if not row and len(rows[i + 1]) == 1:
+            end = next((j for j in range(i + 2, len(rows)) if not rows[j]), len(rows))
+            sections[rows[i + 1][0]] = rows[i + 2 : end]
+    return sections
+
+
+def test_the_exports_carry_every_view_on_the_page(app, pcns, lmc_client):
+    """Where PCNs are weakest, "Not sure" answers and planned actions, as well as the domains and PCNs: the same
+    rows, with a count of one to four PCNs never given."""
+    with app.app_context():
+        questions = registry().get("neighbourhood-readiness").domains[0].questions
+        five_unsure, two_unsure = questions[0].id, questions[1].id
+    round_id = make_round(app, [p["id"] for p in pcns[:6]])
+    for i, pcn in enumerate(pcns[:6]):
+        unsure = ((five_unsure,) if i < 5 else ()) + ((two_unsure,) if i < 2 else ())
+        answer(app, round_id, pcn, i, unsure=unsure)
+
+    soup = page(lmc_client.get(f"/benchmarks/rounds/{round_id}"))
+    weakest = page_table(soup, "Where PCNs are weakest")
+    not_sure = page_table(soup, "Most common “Not sure” answers")
+    actions = page_table(soup, "Most common planned actions")
+    assert weakest and actions
+    assert [row[2] for row in not_sure] == ["5 of 6", "fewer than 5 of 6"]
+
+    sections = csv_sections(csv_text(lmc_client, round_id))
+    assert list(sections) == ["Domains", "PCNs", "Weakest questions", "Not sure answers", "Planned actions"]
+    assert [row[:2] for row in sections["Weakest questions"][1:]] == [row[:2] for row in weakest]
+    for exported, shown in zip(sections["Weakest questions"][1:], weakest, strict=True):  # 1 decimal, and whole
+        assert abs(float(exported[2]) - float(shown[2].rstrip("%"))) <= 0.55
+    assert sections["Not sure answers"][1:] == [
+        [*not_sure[0][:2], "5", "6"],
+        [*not_sure[1][:2], "Fewer than 5", "6"],
+    ]
+    assert [row[:2] for row in sections["Planned actions"][1:]] == [row[:2] for row in actions]
+    assert [row[2] for row in actions] == [
+        f"{count} of {total}" if count.isdigit() else f"{count.lower()} of {total}"
+        for _, _, count, total in sections["Planned actions"][1:]
+    ]
+
+    book = load_workbook(io.BytesIO(lmc_client.get(f"/benchmarks/rounds/{round_id}/export.xlsx").data))
+    assert book.sheetnames == ["About", "Domains", "PCNs", "Weakest questions", "Not sure answers", "Planned actions"]
+    unsure_sheet = list(book["Not sure answers"].iter_rows(values_only=True))
+    assert unsure_sheet == [
+        ("Question", "Domain", "PCNs not sure", "PCNs counted"),
+        (*not_sure[0][:2], 5, 6),
+        (*not_sure[1][:2], "Fewer than 5", 6),
+    ]
+    weakest_sheet = list(book["Weakest questions"].iter_rows(values_only=True))[1:]
+    assert [row[:2] for row in weakest_sheet] == [tuple(row[:2]) for row in weakest]
+    assert all(isinstance(row[2], float) for row in weakest_sheet)
+    assert len(list(book["Planned actions"].iter_rows())) == len(actions) + 1
 
 
 def test_exports_are_audited_and_neutralise_formulas(app, pcns, icb_client):
