@@ -274,6 +274,7 @@ def completed_assessment(browser, live_server):
     expect(page.get_by_role("heading", level=1)).to_have_text("Your readiness results")
     urls = {"home": home, "task list": task_list, "domain": domain, "check": check, "results": page.url,
             "report": page.url.removesuffix("/results") + "/report",
+            "plan": page.url.removesuffix("/results") + "/plan",
             "account": home.rstrip("/") + "/account"}  # fmt: skip
     state = context.storage_state()
     context.close()
@@ -313,6 +314,7 @@ PAGES = {
     "check your answers": ("check", None),
     "results page": ("results", None),
     "report, the print view": ("report", None),
+    "action plan": ("plan", None),
     "account page": ("account", None),
     "account page with an error": ("account", _short_new_password),
 }
@@ -332,6 +334,25 @@ def test_page_has_no_wcag_22_aa_violations(new_page, completed_assessment, name)
     if then:
         then(page)
     assert_accessible(page, name)
+
+
+def test_the_action_plan_fits_a_phone_with_each_action_as_labelled_lines(new_page, completed_assessment):
+    state, urls = completed_assessment
+    phone = new_page(storage_state=state, viewport={"width": 390, "height": 844})
+    phone.goto(urls["plan"])
+    expect(phone.get_by_role("heading", level=1)).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    action = phone.locator(".app-plan-table tbody tr").first
+    expect(action.locator(".nhsuk-table__heading", has_text="Owner")).to_be_visible()
+    edit = action.get_by_role("link", name=re.compile("^Edit")).bounding_box()
+    assert edit["x"] + edit["width"] <= 390  # within reach, not off to the side
+    assert_accessible(phone, "action plan on a phone")
+    screenshot(phone, "plan-390")
+
+    desktop = new_page(storage_state=state)
+    desktop.goto(urls["plan"])
+    expect(desktop.locator(".app-plan-table thead").first).to_be_visible()  # columns with headings, no labels
+    expect(desktop.locator(".app-plan-table tbody tr").first.locator(".nhsuk-table__heading").first).to_be_hidden()
 
 
 def test_the_report_print_view_fits_a_phone_without_sideways_scrolling(new_page, completed_assessment):

@@ -80,6 +80,12 @@ def test_plan_by_month_and_by_domain(app, cd_client, plan_base):
         assert f"{days[month]} of 10 days" in heading
         assert days[month] <= 10
     row = soup.select_one(f"#action-{team.id}")
+    # On a phone each value has its column's label beside it; screen readers have the table's own headers.
+    labels = row.select(".nhsuk-table__heading")
+    assert [label.get_text(strip=True) for label in labels] == ["Action", "Owner", "Effort", "Status"]
+    assert all(label["aria-hidden"] == "true" for label in labels)
+    for label in labels:
+        label.decompose()
     cells = [td.get_text(" ", strip=True) for td in row.select("td")]
     assert cells[1] == "PCN manager with the community provider" and cells[2] == "Days"
     soup = page(cd_client.get(f"{plan_base}/plan?view=domain"))
