@@ -355,6 +355,19 @@ def test_the_action_plan_fits_a_phone_with_each_action_as_labelled_lines(new_pag
     expect(desktop.locator(".app-plan-table tbody tr").first.locator(".nhsuk-table__heading").first).to_be_hidden()
 
 
+def test_the_results_page_fits_a_phone_its_tables_scrolling_in_their_own_boxes(new_page, completed_assessment):
+    state, urls = completed_assessment
+    phone = new_page(storage_state=state, viewport={"width": 390, "height": 844})
+    phone.goto(urls["results"])
+    expect(phone.get_by_role("heading", level=1)).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    # Each table sits in a region named by its caption, which a keyboard user can focus to scroll.
+    box = phone.get_by_role("region", name="Readiness by domain, now and at the six-month target")
+    expect(box.locator("table")).to_be_visible()
+    assert box.get_attribute("tabindex") == "0"
+    screenshot(phone, "results-390")
+
+
 def test_the_report_print_view_fits_a_phone_without_sideways_scrolling(new_page, completed_assessment):
     state, urls = completed_assessment
     page = new_page(storage_state=state, viewport={"width": 390, "height": 844})
