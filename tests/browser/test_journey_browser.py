@@ -336,19 +336,29 @@ def test_page_has_no_wcag_22_aa_violations(new_page, completed_assessment, name)
     assert_accessible(page, name)
 
 
-def test_the_action_plan_fits_a_phone_with_each_action_as_labelled_lines(new_page, completed_assessment):
+PHONE = {"width": 390, "height": 844}
+
+
+def open_on_a_phone(new_page, completed_assessment, where: str):
+    """The page, signed in, on a 390-pixel phone; it must fit the screen without sideways scrolling."""
     state, urls = completed_assessment
-    phone = new_page(storage_state=state, viewport={"width": 390, "height": 844})
-    phone.goto(urls["plan"])
+    phone = new_page(storage_state=state, viewport=PHONE)
+    phone.goto(urls[where])
     expect(phone.get_by_role("heading", level=1)).to_be_visible()
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    return phone
+
+
+def test_the_action_plan_fits_a_phone_with_each_action_as_labelled_lines(new_page, completed_assessment):
+    phone = open_on_a_phone(new_page, completed_assessment, "plan")
     action = phone.locator(".app-plan-table tbody tr").first
     expect(action.locator(".nhsuk-table__heading", has_text="Owner")).to_be_visible()
     edit = action.get_by_role("link", name=re.compile("^Edit")).bounding_box()
-    assert edit["x"] + edit["width"] <= 390  # within reach, not off to the side
+    assert edit["x"] + edit["width"] <= PHONE["width"]  # within reach, not off to the side
     assert_accessible(phone, "action plan on a phone")
     screenshot(phone, "plan-390")
 
+    state, urls = completed_assessment
     desktop = new_page(storage_state=state)
     desktop.goto(urls["plan"])
     expect(desktop.locator(".app-plan-table thead").first).to_be_visible()  # columns with headings, no labels
@@ -356,11 +366,7 @@ def test_the_action_plan_fits_a_phone_with_each_action_as_labelled_lines(new_pag
 
 
 def test_the_results_page_fits_a_phone_its_tables_scrolling_in_their_own_boxes(new_page, completed_assessment):
-    state, urls = completed_assessment
-    phone = new_page(storage_state=state, viewport={"width": 390, "height": 844})
-    phone.goto(urls["results"])
-    expect(phone.get_by_role("heading", level=1)).to_be_visible()
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone = open_on_a_phone(new_page, completed_assessment, "results")
     # Each table sits in a region named by its caption, which a keyboard user can focus to scroll.
     box = phone.get_by_role("region", name="Readiness by domain, now and at the six-month target")
     expect(box.locator("table")).to_be_visible()
@@ -369,11 +375,7 @@ def test_the_results_page_fits_a_phone_its_tables_scrolling_in_their_own_boxes(n
 
 
 def test_the_report_print_view_fits_a_phone_without_sideways_scrolling(new_page, completed_assessment):
-    state, urls = completed_assessment
-    page = new_page(storage_state=state, viewport={"width": 390, "height": 844})
-    page.goto(urls["report"])
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page = open_on_a_phone(new_page, completed_assessment, "report")
     # The table of figures breaks lines between words, never inside one ("No" above "w").
     lines = page.evaluate(
         """() => [...document.querySelectorAll('section.summary table th, section.summary table td')].map(cell => {
